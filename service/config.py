@@ -1,0 +1,42 @@
+"""Typed settings, read once from ``TRIAGE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob an operator may turn; each maps to ``TRIAGE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'triage.db'}"
+    db_pool_size: int = 20
+    db_max_overflow: int = 20
+    model_path: Path = PROJECT_ROOT / "models" / "triage-default.skops"
+    model_dir: Path = PROJECT_ROOT / "models"
+    policy_path: Path = PROJECT_ROOT / "service" / "policy" / "default_policy.yaml"
+    jargon_file: Path | None = None
+    reload_interval_seconds: float = Field(default=2.0, gt=0)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+    retention_days: int | None = None
+    journal_dir: Path = PROJECT_ROOT / "var" / "journal"
+    metrics_dir: Path | None = None
+    secure_cookies: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache after changing the environment."""
+    return Settings()

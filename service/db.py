@@ -1,0 +1,153 @@
+"""Database engine and sessions: SQLite (WAL, foreign keys, durable commits) or PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import PROJECT_ROOT, get_settings
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def is_sqlite(url: str) -> bool:
+    """True for any SQLite URL."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is off).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    # FULL: an acknowledged recommendation survives power loss, not only a process crash.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the write lock up front, so a read-then-write transaction never
+    # fails with SQLITE_BUSY half-way; readers use a deferred BEGIN and never block.
+    if conn.get_execution_options().get("write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_db_engine(url: str) -> Engine:
+    """A new engine for ``url`` with the project's connection settings."""
+    settings = get_settings()
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for ``url`` (default: the configured database)."""
+    url = url or get_settings().database_url
+    with _lock:
+        if url not in _engines:
+            _engines[url] = create_db_engine(url)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, shutdown)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextlib.contextmanager
+def session_scope(*, write: bool = False, url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error.
+
+    ``write=True`` takes SQLite's write lock at BEGIN; the commit happens before the
+    caller answers anyone, so a stored record is durable before it is announced.
+    """
+    engine = get_engine(url)
+    bind = engine.execution_options(write=True) if write else engine
+    factory = sessionmaker(bind=bind, expire_on_commit=False)
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def ping(url: str | None = None) -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        with get_engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+
+
+def upgrade_schema(url: str | None = None) -> None:
+    """Create or upgrade the schema with Alembic, safely when several replicas start at once."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = url or get_settings().database_url
+    config = Config(str(PROJECT_ROOT / "service" / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "service" / "migrations"))
+    engine = get_engine(url)
+    with _migration_lock(url, engine):
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+
+@contextlib.contextmanager
+def _migration_lock(url: str, engine: Engine) -> Iterator[None]:
+    """Serialize migrations: a PostgreSQL advisory lock, or a file lock beside the SQLite file."""
+    if is_sqlite(url):
+        database = make_url(url).database or ":memory:"
+        lock_path = Path(database + ".migrate.lock") if database != ":memory:" else None
+        if lock_path is None:
+            yield
+            return
+        with open(lock_path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(74210311)"))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(74210311)"))
+            conn.commit()

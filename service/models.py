@@ -1,0 +1,127 @@
+"""Every table of the service, as typed SQLAlchemy 2 models. Alembic migrations mirror them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ApiKey(Base):
+    """An API key: only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Recommendation(Base):
+    """One triage of one version of a call's note, stored before it is answered."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "idempotency_key", name="uq_recommendations_idempotency"),
+        UniqueConstraint("call_id", "call_version", name="uq_recommendations_call_version"),
+        Index("ix_recommendations_created_at", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    call_version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[str | None] = mapped_column(ForeignKey("recommendations.id"))
+    narrative: Mapped[str | None] = mapped_column(Text)
+    narrative_sha256: Mapped[str] = mapped_column(String(64))
+    narrative_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    call_type: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(20), default="api")
+    tags: Mapped[dict[str, Any]] = mapped_column(JSON)
+    mental_health: Mapped[bool] = mapped_column(Boolean)
+    drugs: Mapped[bool] = mapped_column(Boolean)
+    weapon: Mapped[bool] = mapped_column(Boolean)
+    routine: Mapped[bool] = mapped_column(Boolean)
+    response_mode: Mapped[str] = mapped_column(String(64), index=True)
+    backup_level: Mapped[int] = mapped_column(Integer)
+    needs_review: Mapped[bool] = mapped_column(Boolean)
+    review_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    guidance: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    model_version: Mapped[str] = mapped_column(String(100))
+    policy_version: Mapped[str] = mapped_column(String(100))
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    request_id: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Decision(Base):
+    """A dispatcher's decision on a recommendation; amendments add rows, history is kept."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(
+        ForeignKey("recommendations.id"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))
+    response_mode: Mapped[str] = mapped_column(String(64))
+    backup_level: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Outcome(Base):
+    """How a call ended on scene, as the CAD reports it."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
+    disposition: Mapped[str] = mapped_column(String(200))
+    force_used: Mapped[bool] = mapped_column(Boolean)
+    injuries: Mapped[bool] = mapped_column(Boolean)
+    arrest: Mapped[bool] = mapped_column(Boolean)
+    transported_to: Mapped[str | None] = mapped_column(String(20))
+    resolved_without_police: Mapped[bool] = mapped_column(Boolean)
+    reported_by: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
