@@ -79,6 +79,7 @@ class Recommendation(Base):
     response_mode: Mapped[str] = mapped_column(String(64), index=True)
     backup_level: Mapped[int] = mapped_column(Integer)
     needs_review: Mapped[bool] = mapped_column(Boolean)
+    decision_state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     review_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     guidance: Mapped[list[Any]] = mapped_column(JSON, default=list)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -98,9 +99,7 @@ class Decision(Base):
     __tablename__ = "decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    recommendation_id: Mapped[str] = mapped_column(
-        ForeignKey("recommendations.id"), index=True
-    )
+    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
     action: Mapped[str] = mapped_column(String(20))
     response_mode: Mapped[str] = mapped_column(String(64))
     backup_level: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,97 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "fields", "request_id"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("service.errors")
+
+
+class ServiceError(Exception):
+    """A failure the caller should see with a given status and code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or []
+        self.headers = headers or {}
+
+
+def error_body(request: Request, code: str, message: str, fields: list[Any] | None = None) -> dict:
+    """The JSON body every error shares."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": fields or [],
+            "request_id": getattr(request.state, "request_id", None),
+        }
+    }
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    fields = []
+    for err in exc.errors():
+        fields.append({"field": _field_name(tuple(err.get("loc", ()))), "message": err["msg"]})
+    return fields
+
+
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception to the shared JSON error shape."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        body = error_body(request, exc.code, exc.message, exc.fields)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _validation_fields(exc)
+        names = ", ".join(sorted({f["field"] for f in fields}))
+        body = error_body(request, "validation_error", f"invalid request: {names}", fields)
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        body = error_body(request, code, str(exc.detail))
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", error_type=type(exc).__name__)
+        body = error_body(request, "internal_error", "internal error; the request id is logged")
+        return JSONResponse(body, status_code=500)

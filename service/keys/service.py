@@ -1,0 +1,71 @@
+"""Create, verify, list and revoke API keys. Only a SHA-256 of each secret is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import ApiKey, utcnow
+
+ROLES = ("cad", "dispatcher", "analyst", "admin")
+SECRET_PREFIX = "trk"  # noqa: S105 - a public prefix, not a secret
+
+
+class UnknownRoleError(ValueError):
+    """The role is not one of ROLES."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key id, its name and its role (never the secret)."""
+
+    key_id: str
+    name: str
+    role: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(session: Session, *, role: str, name: str) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its secret, which is never stored."""
+    if role not in ROLES:
+        raise UnknownRoleError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    key_id = secrets.token_hex(8)
+    secret = f"{SECRET_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(id=key_id, name=name, role=role, secret_hash=_hash(secret))
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def verify_secret(session: Session, secret: str) -> Principal | None:
+    """The principal for a presented secret, or None if unknown, malformed or revoked."""
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != SECRET_PREFIX or len(parts[1]) != 16:
+        return None
+    key = session.get(ApiKey, parts[1])
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.secret_hash, _hash(secret)):
+        return None
+    return Principal(key_id=key.id, name=key.name, role=key.role)
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    """Every key, newest first."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc())))
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey | None:
+    """Revoke a key at once; returns None when no such key exists."""
+    key = session.get(ApiKey, key_id)
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key

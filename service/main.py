@@ -1,0 +1,56 @@
+"""The FastAPI application: routers, middleware, error mapping, model and policy at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import __version__, db
+from service.config import Settings, get_settings
+from service.errors import install_error_handlers
+from service.health import router as health_router
+from service.logging import configure_logging
+from service.middleware import RequestContextMiddleware
+from service.recommendations.router import router as recommendations_router
+from service.runtime import Runtime
+from service.triage.router import router as triage_router
+
+ROUTERS = [health_router, triage_router, recommendations_router]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Prepare the schema, load the model and policy once, watch for new versions."""
+    settings: Settings = app.state.settings
+    db.upgrade_schema(settings.database_url)
+    runtime: Runtime = app.state.runtime
+    runtime.load_defaults()
+    runtime.refresh()
+    runtime.start_watcher()
+    try:
+        yield
+    finally:
+        runtime.stop_watcher()
+        db.dispose_engines()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; tests pass their own settings."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Call triage decision support",
+        version=__version__,
+        description="Tags dispatch notes and recommends a response mode and backup level. "
+        "Decision support: the dispatcher decides.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = Runtime(settings)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""Stored recommendations, dispatcher decisions and call outcomes."""

@@ -1,0 +1,1 @@
+"""Triage of one call: classify the note, apply the policy, store, answer."""
