@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -123,4 +124,63 @@ class Outcome(Base):
     transported_to: Mapped[str | None] = mapped_column(String(20))
     resolved_without_police: Mapped[bool] = mapped_column(Boolean)
     reported_by: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Correction(Base):
+    """An analyst's correction of a recommendation's tags; every correction is kept."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
+    mental_health: Mapped[bool] = mapped_column(Boolean)
+    drugs: Mapped[bool] = mapped_column(Boolean)
+    weapon: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    corrected_by: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelVersion(Base):
+    """A registered model: an immutable, content-addressed artifact and its gate record."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        # At most one production model: the pointer every worker follows.
+        Index(
+            "uq_model_versions_one_production",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'production'"),
+            postgresql_where=text("status = 'production'"),
+        ),
+    )
+
+    version: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    artifact_path: Mapped[str] = mapped_column(String(500))
+    artifact_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    data_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="candidate", index=True)
+    registered_by: Mapped[str | None] = mapped_column(String(200))
+    promoted_by: Mapped[str | None] = mapped_column(String(200))
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    gate_verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ModelEvent(Base):
+    """The registry's audit trail: who registered, promoted or rolled back which model, and why."""
+
+    __tablename__ = "model_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("model_versions.version"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    previous_version: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.triage.schemas import TriageResponse
 
@@ -21,12 +21,6 @@ class DecisionIn(BaseModel):
     response_mode: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     backup_level: int = Field(ge=0, le=3)
     reason: Reason | None = None
-
-    @model_validator(mode="after")
-    def _reason_when_overriding(self) -> DecisionIn:
-        if self.action == "overridden" and not self.reason:
-            raise ValueError("reason is required when overriding")
-        return self
 
 
 class DecisionOut(BaseModel):

@@ -85,6 +85,13 @@ def record_decision(
 ) -> Decision:
     """Store a decision; a later decision amends the state and keeps the history."""
     row = get_recommendation(session, recommendation_id)
+    if body.action == "overridden" and not body.reason:
+        raise ServiceError(
+            422,
+            "validation_error",
+            "reason is required when overriding",
+            fields=[{"field": "reason", "message": "required when action is 'overridden'"}],
+        )
     if body.response_mode not in known_modes:
         raise ServiceError(
             422,

@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:52:10.820259+00:00
+Create Date: 2026-11-26 20:52:44.318394+00:00
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -49,6 +48,7 @@ def upgrade() -> None:
         sa.Column("response_mode", sa.String(length=64), nullable=False),
         sa.Column("backup_level", sa.Integer(), nullable=False),
         sa.Column("needs_review", sa.Boolean(), nullable=False),
+        sa.Column("decision_state", sa.String(length=20), nullable=False),
         sa.Column("review_reasons", sa.JSON(), nullable=False),
         sa.Column("guidance", sa.JSON(), nullable=False),
         sa.Column("explanation", sa.JSON(), nullable=False),
@@ -75,6 +75,9 @@ def upgrade() -> None:
     with op.batch_alter_table("recommendations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_recommendations_call_id"), ["call_id"], unique=False)
         batch_op.create_index("ix_recommendations_created_at", ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_recommendations_decision_state"), ["decision_state"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_recommendations_response_mode"), ["response_mode"], unique=False
         )
@@ -149,6 +152,7 @@ def downgrade() -> None:
     op.drop_table("decisions")
     with op.batch_alter_table("recommendations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recommendations_response_mode"))
+        batch_op.drop_index(batch_op.f("ix_recommendations_decision_state"))
         batch_op.drop_index("ix_recommendations_created_at")
         batch_op.drop_index(batch_op.f("ix_recommendations_call_id"))
 
