@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     policy_path: Path = PROJECT_ROOT / "service" / "policy" / "default_policy.yaml"
     jargon_file: Path | None = None
     reload_interval_seconds: float = Field(default=2.0, gt=0)
+    # Promotion gate (docs/retraining.md): how much worse a candidate's Brier score may be.
+    gate_brier_tolerance: float = Field(default=0.005, ge=0)
+    # Drift: a day's share is compared with the pooled baseline_days before it.
+    drift_baseline_days: int = Field(default=28, ge=1)
+    drift_max_shift: float = Field(default=0.10, gt=0, le=1)
+    drift_min_calls: int = Field(default=50, ge=1)
+    drift_check_interval_seconds: float = Field(default=300.0, gt=0)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
