@@ -1,0 +1,1 @@
+"""Drift and adherence: daily distributions, override rates, outcomes, shift alerts."""
