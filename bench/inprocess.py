@@ -1,0 +1,92 @@
+"""In-process figures: classify + decide per note, and batch scoring throughput."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+
+from bench.notes import generated_notes, notes_of_length
+from bench.stats import summarize_ms
+
+LENGTHS = {"short": 10, "medium": 50, "long": 150}
+
+
+def load_snapshot():  # type: ignore[no-untyped-def]
+    """The shipped model and default policy, loaded as the server loads them."""
+    from service.classifier import load_model
+    from service.config import get_settings
+    from service.policy import load_policy
+
+    settings = get_settings()
+    model = load_model(settings.model_path, jargon_file=settings.jargon_file)
+    return model, load_policy(settings.policy_path)
+
+
+def _timed(func: Callable[[str], object], notes: list[str]) -> list[float]:
+    samples = []
+    clock = time.perf_counter
+    for note in notes:
+        started = clock()
+        func(note)
+        samples.append(clock() - started)
+    return samples
+
+
+def _decide_samples(model, policy, notes: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    from service.policy import decide
+
+    samples = []
+    for note in notes:
+        prediction = model.classify(note)
+        started = time.perf_counter()
+        decide(policy, prediction, call_type=None, narrative=note)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def per_note(model, policy, calls: int, log: Callable[[str], None]) -> dict:  # type: ignore[no-untyped-def]
+    """Median and p99 of classify + decide (and of each alone) for short, medium, long notes."""
+    from service.policy import decide
+
+    def classify_and_decide(note: str) -> None:
+        prediction = model.classify(note)
+        decide(policy, prediction, call_type=None, narrative=note)
+
+    results = {}
+    for name, words in LENGTHS.items():
+        notes = notes_of_length(words, calls, seed=words)
+        _timed(classify_and_decide, notes[: min(200, calls)])  # warm caches and code paths
+        gc.collect()
+        both = summarize_ms(_timed(classify_and_decide, notes))
+        results[name] = {
+            "words": words,
+            "classify_decide": both,
+            "classify": summarize_ms(_timed(model.classify, notes)),
+            "decide": summarize_ms(_decide_samples(model, policy, notes)),
+        }
+        log(
+            f"  {name:6} ({words:3} words): median {both['median_ms']:.3f} ms, "
+            f"p99 {both['p99_ms']:.3f} ms over {both['count']} calls"
+        )
+    return results
+
+
+def batch(model, count: int, log: Callable[[str], None]) -> dict:  # type: ignore[no-untyped-def]
+    """Notes per second of ``classify_many`` over ``count`` generated notes (one call)."""
+    notes = generated_notes(count, seed=99)
+    model.classify_many(notes[:1000])  # warm-up
+    gc.collect()
+    started = time.perf_counter()
+    predictions = model.classify_many(notes)
+    seconds = time.perf_counter() - started
+    assert len(predictions) == count
+    rate = count / seconds
+    words = sum(len(n.split()) for n in notes) / count
+    log(f"  batch: {count} notes in {seconds:.2f} s = {rate:,.0f} notes/s")
+    return {
+        "notes": count,
+        "seconds": round(seconds, 3),
+        "notes_per_s": round(rate, 1),
+        "mean_words": round(words, 1),
+    }
