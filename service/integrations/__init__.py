@@ -1,0 +1,1 @@
+"""CAD integration: NENA EIDO input, call versions, signed webhooks, agency code tables."""
