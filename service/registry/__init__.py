@@ -1,0 +1,1 @@
+"""The model registry: versioned immutable artifacts, a production pointer, the promotion gate."""
