@@ -109,5 +109,29 @@ def keys_revoke(
     typer.echo(f"revoked {key_id}")
 
 
+@app.command()
+def purge(
+    older_than: Annotated[
+        float | None,
+        typer.Option(
+            "--older-than",
+            metavar="DAYS",
+            min=0,
+            help="Erase narratives older than DAYS days (default TRIAGE_RETENTION_DAYS).",
+        ),
+    ] = None,
+) -> None:
+    """Erase old narratives; tags, modes, versions, decisions and outcomes are kept."""
+    from service.retention import purge_narratives
+
+    days = older_than if older_than is not None else get_settings().retention_days
+    if days is None:
+        typer.echo("give --older-than DAYS or set TRIAGE_RETENTION_DAYS", err=True)
+        raise typer.Exit(2)
+    db.upgrade_schema()
+    purged = purge_narratives(older_than_days=days)
+    typer.echo(f"erased {purged} narratives older than {days:g} days")
+
+
 if __name__ == "__main__":
     app()

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     log_json: bool = True
     retention_days: int | None = None
     journal_dir: Path = PROJECT_ROOT / "var" / "journal"
+    # Hardening (docs/security.md): outage journal, abuse limits, timeouts.
+    db_connect_timeout_seconds: int = Field(default=2, ge=1)
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    journal_replay_interval_seconds: float = Field(default=1.0, gt=0)
+    auth_cache_seconds: float = Field(default=3600.0, ge=0)
+    rate_limit_requests: int = Field(default=30_000, ge=0)  # per key and window; 0: off
+    rate_limit_window_seconds: int = Field(default=60, gt=0)
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_concurrent_triage: int = Field(default=16, ge=1)
+    concurrency_wait_seconds: float = Field(default=1.0, ge=0)
+    retention_check_seconds: float = Field(default=3600.0, gt=0)
     metrics_dir: Path | None = None
     secure_cookies: bool = False
 

@@ -61,9 +61,25 @@ def create_db_engine(url: str) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        pool_timeout=5,
-        connect_args={"connect_timeout": 3},
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args=_postgres_connect_args(settings.db_connect_timeout_seconds),
     )
+
+
+def _postgres_connect_args(connect_timeout: int) -> dict[str, Any]:
+    """Short timeouts so an outage is noticed in seconds and triage falls back to the journal.
+
+    Keepalives and ``tcp_user_timeout`` end a connection whose server vanished mid-query
+    (a dropped network rather than a refused connection) instead of waiting for TCP's minutes.
+    """
+    return {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": connect_timeout * 2000,
+    }
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("service.errors")
@@ -95,3 +96,13 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled_error", error_type=type(exc).__name__)
         body = error_body(request, "internal_error", "internal error; the request id is logged")
         return JSONResponse(body, status_code=500)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        from service.resilience.outage import database_health, is_database_unavailable
+
+        if not is_database_unavailable(exc):
+            return await _unexpected(request, exc)
+        database_health.mark_down(exc)
+        body = error_body(request, "database_unavailable", "the database is unreachable; retry")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})

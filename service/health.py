@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from service import db
 from service.keys.dependencies import AnalystKey
 from service.metrics import render_metrics
+from service.resilience.readiness import readiness
 
 router = APIRouter(tags=["operations"])
 
@@ -20,17 +20,22 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """200 once a model and a policy are loaded and the database answers; 503 otherwise."""
-    runtime = request.app.state.runtime
-    snap = runtime.snapshot
-    database = db.ping()
-    body = {
-        "status": "ready" if (runtime.ready and database) else "not_ready",
-        "model_version": getattr(snap.model, "version", None),
-        "policy_version": getattr(snap.policy, "version", None),
-        "database": "ok" if database else "unreachable",
-    }
+    """200 once a model and a policy are loaded and the database answers; 503 otherwise.
+
+    During a database outage the body says ``"mode": "degraded-journaling"``.
+    """
+    body = readiness(request.app.state.runtime, request.app.state.settings.journal_dir)
     return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
+
+
+@router.get("/readyz/triage")
+def readyz_triage(request: Request) -> JSONResponse:
+    """200 while POST /v1/triage can be answered, from the database or the outage journal.
+
+    The probe for load balancers: a database outage must not take every replica out.
+    """
+    body = readiness(request.app.state.runtime, request.app.state.settings.journal_dir)
+    return JSONResponse(body, status_code=200 if body["triage_ready"] else 503)
 
 
 @router.get("/metrics", response_class=Response)

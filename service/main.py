@@ -14,6 +14,8 @@ from service.health import router as health_router
 from service.logging import configure_logging
 from service.middleware import RequestContextMiddleware
 from service.recommendations.router import router as recommendations_router
+from service.resilience.background import Background
+from service.resilience.limits import DeadlineMiddleware
 from service.runtime import Runtime
 from service.triage.router import router as triage_router
 
@@ -29,9 +31,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime.load_defaults()
     runtime.refresh()
     runtime.start_watcher()
+    background = Background(settings).start()  # journal replay, key cache, retention
     try:
         yield
     finally:
+        background.stop()
         runtime.stop_watcher()
         db.dispose_engines()
 
@@ -52,5 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(DeadlineMiddleware, timeout=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -45,12 +45,17 @@ def create_key(session: Session, *, role: str, name: str) -> tuple[ApiKey, str]:
     return key, secret
 
 
+def is_well_formed(secret: str) -> bool:
+    """True when ``secret`` has the shape of a key this service issues (no database needed)."""
+    parts = secret.split("_", 2)
+    return len(parts) == 3 and parts[0] == SECRET_PREFIX and len(parts[1]) == 16
+
+
 def verify_secret(session: Session, secret: str) -> Principal | None:
     """The principal for a presented secret, or None if unknown, malformed or revoked."""
-    parts = secret.split("_", 2)
-    if len(parts) != 3 or parts[0] != SECRET_PREFIX or len(parts[1]) != 16:
+    if not is_well_formed(secret):
         return None
-    key = session.get(ApiKey, parts[1])
+    key = session.get(ApiKey, secret.split("_", 2)[1])
     if key is None or key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash(secret)):

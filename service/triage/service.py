@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service import metrics
+from service.config import get_settings
 from service.db import session_scope
 from service.errors import ServiceError
 from service.models import Recommendation
+from service.resilience.fallback import journal_recommendation
+from service.resilience.limits import triage_slot
+from service.resilience.outage import database_health, is_database_unavailable
 from service.runtime import Snapshot
 from service.triage.schemas import TriageRequest
 
@@ -175,8 +179,35 @@ def store_recommendation(
 
 
 def triage_call(snapshot: Snapshot, request: TriageRequest, context: CallContext) -> Recommendation:
-    """Classify, decide and commit; the returned row is durable before anyone is told."""
-    candidate = build_recommendation(snapshot, request, context)
+    """Classify, decide and commit; the returned row is durable before anyone is told.
+
+    While the database is unreachable the row is fsync'd to the local journal instead and
+    replayed, exactly once, when it returns (service.resilience). At most
+    ``max_concurrent_triage`` calls run at once per process; others wait briefly, then 503.
+    """
+    settings = get_settings()
+    with triage_slot(settings.max_concurrent_triage, settings.concurrency_wait_seconds):
+        candidate = build_recommendation(snapshot, request, context)
+        if database_health.is_down():
+            stored = journal_recommendation(candidate)
+        else:
+            try:
+                stored, candidate = _commit(snapshot, request, context, candidate)
+            except SQLAlchemyError as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                database_health.mark_down(exc)
+                # Same id: if the commit did land, the replay finds the row and skips it.
+                stored = journal_recommendation(candidate)
+    if stored is candidate:
+        count_recommendation(stored)
+    return stored
+
+
+def _commit(
+    snapshot: Snapshot, request: TriageRequest, context: CallContext, candidate: Recommendation
+) -> tuple[Recommendation, Recommendation]:
+    """Store ``candidate`` (rebuilt after a lost race); the stored row and the last candidate."""
     for attempt in range(_ATTEMPTS):
         try:
             with session_scope(write=True) as session:
@@ -187,9 +218,7 @@ def triage_call(snapshot: Snapshot, request: TriageRequest, context: CallContext
             if attempt == _ATTEMPTS - 1:
                 raise
             candidate = build_recommendation(snapshot, request, context)
-    if stored is candidate:
-        count_recommendation(stored)
-    return stored
+    return stored, candidate
 
 
 def count_recommendation(row: Recommendation) -> None:

@@ -1,0 +1,88 @@
+"""Request deadlines and the cap on concurrent triage work."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+from fastapi.testclient import TestClient
+
+from service.errors import ServiceError
+from service.middleware import RequestContextMiddleware
+from service.resilience.limits import ConcurrencyCap, DeadlineMiddleware
+
+
+@pytest.fixture
+def slow_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/slow")
+    def slow() -> dict[str, str]:
+        time.sleep(1.5)
+        return {"status": "late"}
+
+    @app.get("/fast")
+    def fast() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/stream")
+    def stream() -> StreamingResponse:
+        def chunks():
+            for _ in range(3):
+                time.sleep(0.2)
+                yield b"tick\n"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    app.add_middleware(DeadlineMiddleware, timeout=0.3)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=1000)
+    return app
+
+
+def test_a_request_past_its_deadline_gets_504_in_the_error_shape(slow_app):
+    with TestClient(slow_app) as client:
+        response = client.get("/slow", headers={"X-Request-ID": "deadline-1"})
+    assert response.status_code == 504
+    error = response.json()["error"]
+    assert error["code"] == "timeout"
+    assert error["request_id"] == "deadline-1"
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["x-request-id"] == "deadline-1"
+
+
+def test_fast_requests_and_started_streams_are_untouched(slow_app):
+    with TestClient(slow_app) as client:
+        assert client.get("/fast").json() == {"status": "ok"}
+        streamed = client.get("/stream")  # lasts 0.6 s but its response started at once
+    assert streamed.status_code == 200
+    assert streamed.text == "tick\n" * 3
+
+
+def test_the_concurrency_cap_answers_503_with_retry_after_after_a_bounded_wait():
+    cap = ConcurrencyCap(limit=2, wait_seconds=0.2)
+    inside = threading.Barrier(3)
+    release = threading.Event()
+
+    def hold() -> None:
+        with cap.slot():
+            inside.wait()
+            release.wait(5)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for thread in holders:
+        thread.start()
+    inside.wait()
+    with pytest.raises(ServiceError) as refused:
+        with cap.slot():
+            pass
+    release.set()
+    for thread in holders:
+        thread.join()
+    assert refused.value.status == 503
+    assert refused.value.code == "overloaded"
+    assert refused.value.headers["Retry-After"] == "1"
+    with cap.slot():  # slots come back
+        pass
