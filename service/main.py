@@ -11,6 +11,7 @@ from service import __version__, db
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
 from service.health import router as health_router
+from service.integrations.router import router as integrations_router
 from service.logging import configure_logging
 from service.middleware import RequestContextMiddleware
 from service.recommendations.router import router as recommendations_router
@@ -19,7 +20,7 @@ from service.resilience.limits import DeadlineMiddleware
 from service.runtime import Runtime
 from service.triage.router import router as triage_router
 
-ROUTERS = [health_router, triage_router, recommendations_router]
+ROUTERS = [health_router, triage_router, recommendations_router, integrations_router]
 
 
 @asynccontextmanager
