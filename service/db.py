@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.config import PROJECT_ROOT, get_settings
 
 _engines: dict[str, Engine] = {}
+_factories: dict[tuple[str, bool], tuple[sessionmaker, threading.RLock | None]] = {}
 _lock = threading.Lock()
 
 
@@ -52,7 +53,14 @@ def create_db_engine(url: str) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        # Pool as many connections as the thread pool has threads: an overflow connection is
+        # closed on return, and reopening one repeats the PRAGMAs on every request.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 15},
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -97,6 +105,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _factories.clear()
 
 
 @contextlib.contextmanager
@@ -106,16 +115,34 @@ def session_scope(*, write: bool = False, url: str | None = None) -> Iterator[Se
     ``write=True`` takes SQLite's write lock at BEGIN; the commit happens before the
     caller answers anyone, so a stored record is durable before it is announced.
     """
-    engine = get_engine(url)
-    bind = engine.execution_options(write=True) if write else engine
-    factory = sessionmaker(bind=bind, expire_on_commit=False)
-    with factory() as session:
+    factory, writer_lock = _session_factory(url or get_settings().database_url, write)
+    with writer_lock or contextlib.nullcontext(), factory() as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def _session_factory(url: str, write: bool) -> tuple[sessionmaker, threading.RLock | None]:
+    """The cached session factory for ``url`` and, for SQLite writers, the process's writer lock.
+
+    SQLite admits one writer at a time; a thread refused by BEGIN IMMEDIATE polls with growing
+    sleeps (SQLite's busy handler), so under load writers queue for tens of milliseconds or
+    seconds. Queueing the process's writers on a lock instead wakes the next one as soon as the
+    previous commits; only writers of other processes still meet the busy handler.
+    """
+    cached = _factories.get((url, write))
+    if cached is None:
+        engine = get_engine(url)
+        bind = engine.execution_options(write=True) if write else engine
+        lock = threading.RLock() if write and is_sqlite(url) else None
+        # setdefault is atomic: threads racing here all get the first factory and lock.
+        cached = _factories.setdefault(
+            (url, write), (sessionmaker(bind=bind, expire_on_commit=False), lock)
+        )
+    return cached
 
 
 def ping(url: str | None = None) -> bool:
