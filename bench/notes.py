@@ -11,13 +11,28 @@ DEVSET = ROOT / "training" / "devset" / "dev.jsonl"
 CALL_TYPES = (None, "DIST", "WELF", "SUSP", "MED", "10-96", "ASLT", "THEFT")
 
 
+CACHE = ROOT / "var" / "bench" / "notes"
+
+
 def generated_notes(count: int, seed: int = 7) -> list[str]:
-    """``count`` synthetic notes from the project's generator (the dev set if it is missing)."""
+    """``count`` synthetic notes from the project's generator (the dev set if it is missing),
+    cached under var/bench/notes/ since generating 100,000 takes tens of seconds."""
+    cached = CACHE / f"notes-{count}-{seed}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    notes = _generate(count, seed)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(notes))
+    return notes
+
+
+def _generate(count: int, seed: int) -> list[str]:
     try:
-        from training.generate import generate_notes
+        from training.generate import GeneratorConfig, NoteGenerator
     except ImportError:
         return _devset_notes(count, seed)
-    return [note for note in generate_notes(count, seed=seed)]
+    generator = NoteGenerator(GeneratorConfig(n=count, seed=seed))
+    return [generator.note(i)["narrative"] for i in range(count)]
 
 
 def _devset_notes(count: int, seed: int) -> list[str]:
