@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     retention_check_seconds: float = Field(default=3600.0, gt=0)
     metrics_dir: Path | None = None
     secure_cookies: bool = False
+    console_session_hours: float = Field(default=12.0, gt=0)
 
 
 @lru_cache
