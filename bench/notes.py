@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -17,13 +18,23 @@ CACHE = ROOT / "var" / "bench" / "notes"
 def generated_notes(count: int, seed: int = 7) -> list[str]:
     """``count`` synthetic notes from the project's generator (the dev set if it is missing),
     cached under var/bench/notes/ since generating 100,000 takes tens of seconds."""
-    cached = CACHE / f"notes-{count}-{seed}.json"
+    cached = CACHE / f"notes-{count}-{seed}-{_generator_fingerprint()}.json"
     if cached.exists():
         return json.loads(cached.read_text())
     notes = _generate(count, seed)
     CACHE.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(notes))
     return notes
+
+
+def _generator_fingerprint() -> str:
+    """Changes whenever the generator or its vocabulary does, so the cache never goes stale."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "training").glob("generate*.py")) + sorted(
+        (ROOT / "training" / "vocab").glob("*")
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _generate(count: int, seed: int) -> list[str]:
