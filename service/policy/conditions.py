@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from service.policy.schemas import Condition
 
@@ -59,10 +59,14 @@ class CallFacts:
         """A copy where the ``forced`` tags count as present (and routine as absent)."""
         tags = dict(self.tags)
         for name in forced:
-            tags[name] = replace(self.tag(name), present=True)
+            state = self.tag(name)
+            tags[name] = TagState(state.probability, True, state.uncertain)
         if forced - {"routine"}:
-            tags["routine"] = replace(self.tag("routine"), present=False)
-        return replace(self, tags=tags, _hits=self._hits)
+            state = self.tag("routine")
+            tags["routine"] = TagState(state.probability, False, state.uncertain)
+        return CallFacts(
+            tags, self.call_type, self.narrative, self.patterns, self.phrase_lists, self._hits
+        )
 
 
 def _p(state: TagState) -> str:

@@ -92,7 +92,7 @@ def _structural(exc: ValidationError, raw: dict[str, Any], source: str) -> list[
         if err["type"] == "extra_forbidden":
             message = f"unknown key '{path}'"
         elif err["type"] == "missing" and loc == ["default"]:
-            message = "missing 'default' (the action taken when no rule matches)"
+            rule, message = None, "missing 'default' (the action taken when no rule matches)"
         elif err["type"] == "missing":
             message = f"missing required key '{path}'"
         else:
