@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from service.policy.schemas import Condition
+from service.policy.document import Condition
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str]:

@@ -13,8 +13,8 @@ from itertools import combinations
 from typing import Any, Protocol
 
 from service.policy.conditions import CallFacts, TagState, evaluate
+from service.policy.document import TAGS, Action
 from service.policy.loader import Policy
-from service.policy.schemas import TAGS, Action
 
 DEFAULT_RULE = "default"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.policy.conditions import phrase_pattern
-from service.policy.schemas import Condition, PolicyDocument
+from service.policy.document import Condition, PolicyDocument
 from service.policy.validate import PolicyError, PolicyProblem, check_document, read_yaml
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "default_policy.yaml"

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from service.policy.schemas import Condition, Rule
+from service.policy.document import Condition, Rule
 
 Atom = tuple[object, ...]
 

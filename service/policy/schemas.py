@@ -1,121 +1,127 @@
-"""The policy file format: pydantic models for the YAML an agency edits.
-
-Structure only (types, unknown keys); the checks that need the whole file (modes defined,
-unreachable rules, impossible thresholds) live in ``validate.py``.
-"""
+"""Request and response bodies of the policy API."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-Tag = Literal["mental_health", "drugs", "weapon", "routine"]
-TAGS: tuple[str, ...] = ("mental_health", "drugs", "weapon", "routine")
+from service.models import PolicyVersion
+from service.policy.conditions import describe
+from service.policy.loader import Policy
 
-
-class StrictModel(BaseModel):
-    """Base for every part of the file: unknown keys are errors, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+MAX_POLICY_CHARS = 200_000
 
 
-class Threshold(StrictModel):
-    """A closed probability interval; either bound may be left out."""
+class PolicyIn(BaseModel):
+    """A policy to validate and (by default) activate."""
 
-    ge: float | None = None
-    le: float | None = None
+    model_config = ConfigDict(extra="forbid")
 
-    def describe(self) -> str:
-        """Human-readable form, e.g. ``≥ 0.50`` or ``in [0.30, 0.70]``."""
-        if self.ge is not None and self.le is not None:
-            return f"in [{self.ge:.2f}, {self.le:.2f}]"
-        if self.ge is not None:
-            return f"≥ {self.ge:.2f}"
-        if self.le is not None:
-            return f"≤ {self.le:.2f}"
-        return "(no bound)"
-
-    def contains(self, probability: float) -> bool:
-        """True when ``probability`` lies inside the interval."""
-        if self.ge is not None and probability < self.ge:
-            return False
-        return not (self.le is not None and probability > self.le)
+    content: str = Field(min_length=1, max_length=MAX_POLICY_CHARS, description="Policy YAML.")
+    activate: bool = True
+    source: str | None = Field(
+        default=None, max_length=500, description="Where the text came from (file name)."
+    )
 
 
-class Condition(StrictModel):
-    """Conditions of a rule; every key given must hold (they are ANDed).
+class RuleOut(BaseModel):
+    """One rule in brief."""
 
-    An empty condition always matches.
-    """
-
-    present: list[Tag] | None = None
-    absent: list[Tag] | None = None
-    possible: list[Tag] | None = None
-    uncertain: list[Tag] | None = None
-    probability: dict[Tag, Threshold] | None = None
-    call_type_in: list[str] | None = None
-    note_contains_any: list[str] | None = None
-    note_mentions: list[str] | None = None
-    all_of: list[Condition] | None = Field(default=None, alias="all")
-    any_of: list[Condition] | None = Field(default=None, alias="any")
-    not_: Condition | None = Field(default=None, alias="not")
-
-    def is_empty(self) -> bool:
-        """True when no key is set, so the condition matches every call."""
-        return not self.model_dump(exclude_none=True)
-
-
-class Action(StrictModel):
-    """What a rule recommends."""
-
+    name: str
+    when: str
     response_mode: str
     backup_level: int
-    guidance: list[str] = Field(default_factory=list)
-    needs_review: bool = False
-    review_reason: str | None = None
+    needs_review: bool
 
 
-class Rule(StrictModel):
-    """One ordered rule: the first whose ``when`` holds decides."""
+class PolicyVersionOut(BaseModel):
+    """One activation of a policy (the audit trail)."""
 
-    name: str
-    when: Condition = Field(default_factory=Condition)
-    then: Action
+    id: int
+    version: str
+    content_hash: str
+    source: str
+    activated_by: str
+    activated_at: datetime
+    deactivated_at: datetime | None
+    is_active: bool
+
+    @classmethod
+    def of(cls, row: PolicyVersion) -> PolicyVersionOut:
+        """From a stored row."""
+        return cls(
+            id=row.id,
+            version=row.version,
+            content_hash=row.content_hash,
+            source=row.source,
+            activated_by=row.activated_by,
+            activated_at=row.activated_at,
+            deactivated_at=row.deactivated_at,
+            is_active=row.is_active,
+        )
 
 
-class ReviewCheck(StrictModel):
-    """A check run after the rule decided; when it holds the call needs review."""
+class PolicyVersionDetail(PolicyVersionOut):
+    """One activation with the text it activated."""
 
-    name: str
-    modes: list[str] | None = None
-    when: Condition = Field(default_factory=Condition)
-    reason: str
+    content: str
 
 
-class Uncertainty(StrictModel):
-    """How uncertain tags are treated on top of the model's own uncertain bands."""
-
-    bands: dict[Tag, Threshold] = Field(default_factory=dict)
-    always_review: list[Tag] = Field(default_factory=lambda: list[Tag](["weapon"]))
-
-
-class PolicyDocument(StrictModel):
-    """The whole policy file."""
+class PolicyDetail(BaseModel):
+    """A policy with its rules, modes and full text."""
 
     version: str
+    content_hash: str
     agency: str
+    source: str
     modes: dict[str, str]
-    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
-    phrase_lists: dict[str, list[str]] = Field(default_factory=dict)
-    rules: list[Rule]
-    reviews: list[ReviewCheck] = Field(default_factory=list)
-    default: Action
+    rules: list[RuleOut]
+    content: str
+    activation: PolicyVersionOut | None = Field(
+        description="The database activation record; null for the configured policy file."
+    )
+    loaded_in_this_worker: str | None = Field(
+        default=None, description="The policy version this worker currently answers with."
+    )
 
-    @field_validator("version", mode="before")
     @classmethod
-    def _version_as_text(cls, value: object) -> object:
-        """YAML reads ``version: 3`` as a number; keep it as the text the agency wrote."""
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        return value
+    def of(cls, policy: Policy, row: PolicyVersion | None, loaded: str | None) -> PolicyDetail:
+        """From a validated policy and its activation row, if any."""
+        rules = [
+            RuleOut(
+                name=r.name,
+                when=describe(r.when),
+                response_mode=r.then.response_mode,
+                backup_level=r.then.backup_level,
+                needs_review=r.then.needs_review,
+            )
+            for r in policy.document.rules
+        ]
+        return cls(
+            version=policy.version,
+            content_hash=policy.content_hash,
+            agency=policy.agency,
+            source=row.source if row is not None else policy.source,
+            modes=policy.modes,
+            rules=rules,
+            content=policy.text,
+            activation=PolicyVersionOut.of(row) if row is not None else None,
+            loaded_in_this_worker=loaded,
+        )
+
+
+class ActivationOut(PolicyVersionOut):
+    """The result of POST /v1/policies."""
+
+    created: bool = Field(description="False when this content was already active.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ValidationOut(BaseModel):
+    """The result of POST /v1/policies with ``activate: false``."""
+
+    valid: bool
+    version: str
+    content_hash: str
+    warnings: list[str]

@@ -12,8 +12,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
+from service.policy.document import Action, Condition, PolicyDocument, Rule, Threshold
 from service.policy.reachability import shadowed_rules
-from service.policy.schemas import Action, Condition, PolicyDocument, Rule, Threshold
 
 MAX_BACKUP_LEVEL = 3
 
