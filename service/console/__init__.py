@@ -1,0 +1,1 @@
+"""The dispatcher console: sign-in, live queue, accept or override, analytics (HTML at /console)."""
