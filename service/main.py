@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from service import __version__, db
 from service.config import Settings, get_settings
+from service.console.router import router as console_router
 from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.integrations.router import router as integrations_router
@@ -20,7 +21,13 @@ from service.resilience.limits import DeadlineMiddleware
 from service.runtime import Runtime
 from service.triage.router import router as triage_router
 
-ROUTERS = [health_router, triage_router, recommendations_router, integrations_router]
+ROUTERS = [
+    health_router,
+    triage_router,
+    recommendations_router,
+    integrations_router,
+    console_router,
+]
 
 
 @asynccontextmanager
