@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -249,6 +250,16 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateLimitCounter(Base):
+    """Requests admitted per API key and fixed window, shared by every worker and replica."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CodeTable(Base):

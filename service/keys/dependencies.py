@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.db import session_scope
+from service.config import get_settings
 from service.errors import ServiceError
-from service.keys.service import Principal, verify_secret
+from service.keys.cache import principal_for_secret
+from service.keys.service import Principal
+from service.ratelimit import get_rate_limiter
 
 _bearer = HTTPBearer(auto_error=False, description="An API key created by `triage keys create`.")
 
@@ -19,16 +21,19 @@ def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller's principal; 401 when the key is missing, malformed, unknown or revoked."""
+    """The caller's principal; 401 when the key is missing, malformed, unknown or revoked.
+
+    Then the key's rate limit: 429 with Retry-After past ``rate_limit_requests``.
+    """
     principal = getattr(request.state, "principal", None)
     if principal is not None:  # set by the console's session cookie
+        _enforce_rate_limit(principal)
         return principal
     if credentials is None or not credentials.credentials:
         raise ServiceError(
             401, "unauthorized", "missing API key", headers={"WWW-Authenticate": "Bearer"}
         )
-    with session_scope() as session:
-        principal = verify_secret(session, credentials.credentials)
+    principal = principal_for_secret(credentials.credentials)
     if principal is None:
         raise ServiceError(
             401,
@@ -36,8 +41,15 @@ def authenticate(
             "unknown or revoked API key",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    _enforce_rate_limit(principal)
     request.state.principal = principal
     return principal
+
+
+def _enforce_rate_limit(principal: Principal) -> None:
+    settings = get_settings()
+    limiter = get_rate_limiter(settings.rate_limit_requests, settings.rate_limit_window_seconds)
+    limiter.check(principal.key_id)
 
 
 def require_roles(*roles: str) -> Callable[..., Principal]:
