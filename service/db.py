@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -18,6 +18,7 @@ from service.config import PROJECT_ROOT, get_settings
 _engines: dict[str, Engine] = {}
 _factories: dict[tuple[str, bool], tuple[sessionmaker, threading.RLock | None]] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -143,6 +144,88 @@ def _session_factory(url: str, write: bool) -> tuple[sessionmaker, threading.RLo
             (url, write), (sessionmaker(bind=bind, expire_on_commit=False), lock)
         )
     return cached
+
+
+class _Job:
+    """One caller's work in a group commit, and what became of it."""
+
+    __slots__ = ("work", "value", "error", "finished")
+
+    def __init__(self, work: Callable[[Session], Any]) -> None:
+        self.work = work
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.finished = False
+
+
+class _WriteGroup:
+    """Group commit for one SQLite database: concurrent writers share a transaction and a sync.
+
+    With ``synchronous=FULL`` every commit waits for the disk; one at a time, a few hundred
+    commits a second is the ceiling. Here a writer queues its work; whoever holds the leader
+    lock takes every queued job, runs each in its own SAVEPOINT (a failure rolls back only that
+    job) and commits them together, and only then is any of them answered.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._queue: list[_Job] = []
+        self._queue_lock = threading.Lock()
+        self._leader = threading.Lock()
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        job = _Job(work)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._leader:
+            if not job.finished:  # nobody took it while we waited: lead the next batch
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if job.error is not None:
+            raise job.error
+        return job.value
+
+    def _commit(self, batch: list[_Job]) -> None:
+        try:
+            with session_scope(write=True, url=self.url) as session:
+                for job in batch:
+                    _run_job(session, job, savepoint=len(batch) > 1)
+        except BaseException as exc:  # noqa: BLE001 - nothing of the batch is stored
+            for job in batch:
+                job.error = job.error or exc
+        finally:
+            for job in batch:
+                job.finished = True
+
+
+def _run_job(session: Session, job: _Job, *, savepoint: bool) -> None:
+    if not savepoint:
+        job.value = job.work(session)
+        return
+    try:
+        with session.begin_nested():
+            job.value = job.work(session)
+    except Exception as exc:  # noqa: BLE001 - only this job's savepoint is rolled back
+        job.error = exc
+
+
+_groups: dict[str, _WriteGroup] = {}
+
+
+def write_transaction(work: Callable[[Session], T], *, url: str | None = None) -> T:
+    """Run ``work(session)`` in a write transaction; return its result once it is committed.
+
+    On SQLite, concurrent calls of one process are committed together (group commit: one disk
+    sync for many writes); each call's exception is raised to that caller alone unless the
+    commit itself fails, which fails them all. On PostgreSQL, a transaction per call.
+    """
+    url = url or get_settings().database_url
+    if not is_sqlite(url):
+        with session_scope(write=True, url=url) as session:
+            return work(session)
+    group = _groups.get(url) or _groups.setdefault(url, _WriteGroup(url))
+    return group.run(work)
 
 
 def ping(url: str | None = None) -> bool:
