@@ -15,6 +15,7 @@ from service.health import router as health_router
 from service.integrations.router import router as integrations_router
 from service.logging import configure_logging
 from service.middleware import RequestContextMiddleware
+from service.policy.router import router as policy_router
 from service.recommendations.router import router as recommendations_router
 from service.resilience.background import Background
 from service.resilience.limits import DeadlineMiddleware
@@ -27,6 +28,7 @@ ROUTERS = [
     recommendations_router,
     integrations_router,
     console_router,
+    policy_router,
 ]
 
 

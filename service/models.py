@@ -197,6 +197,7 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
+
 class WebhookEndpoint(Base):
     """An HTTPS endpoint an agency registered to receive signed recommendation events.
 
@@ -273,3 +274,32 @@ class CodeTable(Base):
     entries: Mapped[list[Any]] = mapped_column(JSON)
     loaded_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PolicyVersion(Base):
+    """One activation of a response policy: its full text, hash, who activated it and when.
+
+    Every activation adds a row (re-activating older content too), so the table is the audit
+    trail; at most one row is active: the policy every worker follows.
+    """
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (
+        Index(
+            "uq_policy_versions_one_active",
+            "is_active",
+            unique=True,
+            sqlite_where=text("is_active"),
+            postgresql_where=text("is_active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(100), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    activated_by: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
