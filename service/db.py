@@ -71,6 +71,7 @@ def create_db_engine(url: str) -> Engine:
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         pool_timeout=settings.db_pool_timeout_seconds,
+        hide_parameters=True,  # a failed statement's error never carries a narrative
         connect_args=_postgres_connect_args(settings.db_connect_timeout_seconds),
     )
 

@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("service.errors")
@@ -58,6 +58,9 @@ def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
     return fields
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's detail
+_UNSTORABLE = "a value cannot be stored (a NUL character, or a number out of range)"
+
 _HTTP_CODES = {
     401: "unauthorized",
     403: "forbidden",
@@ -87,6 +90,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # e.g. JSON nested deeper than the parser's recursion limit: bad input, so 422.
+            fields = [{"field": "body", "message": "not parsable JSON (nested too deep?)"}]
+            body = error_body(request, "validation_error", "invalid request: body", fields)
+            return JSONResponse(body, status_code=422)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         body = error_body(request, code, str(exc.detail))
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
@@ -101,6 +109,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
         from service.resilience.outage import database_health, is_database_unavailable
 
+        if isinstance(exc, DataError):  # a value the database cannot hold, e.g. a NUL
+            fields = [{"field": "body", "message": _UNSTORABLE}]
+            body = error_body(request, "validation_error", "invalid request: body", fields)
+            return JSONResponse(body, status_code=422)
         if not is_database_unavailable(exc):
             return await _unexpected(request, exc)
         database_health.mark_down(exc)

@@ -34,3 +34,6 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
     logging.getLogger("uvicorn.access").disabled = True
+    # SQLAlchemy logs statements with their parameters (narratives) at INFO: never, even when
+    # an operator turns TRIAGE_LOG_LEVEL up to DEBUG.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)

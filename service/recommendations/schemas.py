@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.triage.schemas import TriageResponse
+from service.triage.schemas import Storable, TriageResponse
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), Storable]
 
 
 class DecisionIn(BaseModel):
@@ -52,7 +52,7 @@ class OutcomeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    disposition: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    disposition: Annotated[str, StringConstraints(min_length=1, max_length=200), Storable]
     force_used: bool
     injuries: bool
     arrest: bool

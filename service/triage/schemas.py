@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 CallId = Annotated[
     str,
@@ -13,8 +13,18 @@ CallId = Annotated[
         min_length=1, max_length=64, pattern=r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
     ),
 ]
-Narrative = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-CallType = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def _storable(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: refuse it on every database, naming the field."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000) characters")
+    return value
+
+
+Storable = AfterValidator(_storable)
+Narrative = Annotated[str, StringConstraints(min_length=1, max_length=20_000), Storable]
+CallType = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
 
 
 class TriageRequest(BaseModel):
