@@ -215,9 +215,20 @@ def decision_views(session: Session, recommendation_id: str) -> list[DecisionVie
     ]
 
 
+def explained_tags(explanation: dict[str, Any] | None) -> dict[str, Any]:
+    """``explanation.tags`` as ``{tag: {evidence, negated, ...}}``.
+
+    Also accepts the classifier's own envelope (``{"model_version", "tags": {...}}``) stored
+    under ``tags``, so the console reads recommendations stored either way.
+    """
+    tags = (explanation or {}).get("tags") or {}
+    inner = tags.get("tags") if isinstance(tags, dict) else None
+    return inner if isinstance(inner, dict) else tags if isinstance(tags, dict) else {}
+
+
 def tag_details(row: Recommendation, highlighted: Highlighted | None) -> list[TagDetail]:
     """Each tag with its evidence, negated cues and the phrases absent from the text."""
-    explained = (row.explanation or {}).get("tags") or {}
+    explained = explained_tags(row.explanation)
     missing = highlighted.not_found if highlighted else {}
     return [
         TagDetail(
@@ -234,7 +245,7 @@ def highlighted_narrative(row: Recommendation) -> Highlighted | None:
     """The note with the evidence of each present tag marked (None once purged)."""
     if row.narrative is None:
         return None
-    explained = (row.explanation or {}).get("tags") or {}
+    explained = explained_tags(row.explanation)
     present = [t for t in TAG_NAMES if getattr(row, t) and t != "routine"]
     return highlight(
         row.narrative,

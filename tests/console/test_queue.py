@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service import db
+from service.console.service import explained_tags
 from service.models import Decision
 from tests.console.conftest import NOTES, sign_in
 
@@ -34,7 +35,7 @@ def test_detail_highlights_evidence_and_shows_rule_guidance_and_versions(
     detail = client.get(f"/console/calls/{rec['recommendation_id']}", headers=FETCH)
     assert detail.status_code == 200
     html = detail.text
-    evidence = rec["explanation"]["tags"]["weapon"]["evidence"]
+    evidence = explained_tags(rec["explanation"])["weapon"]["evidence"]
     assert evidence, "the model gives evidence for a present weapon tag"
     assert '<mark class="ev tag-weapon"' in html
     marked = html.split('<mark class="ev tag-weapon"')[1].split("<sup")[0].split(">", 1)[1]
@@ -51,7 +52,7 @@ def test_negated_cue_is_shown_differently(client, make_key, post_call):
     rec = post_call("Q-4", NOTES["voices"])
     sign_in(client, make_key("dispatcher"))
     html = client.get(f"/console/calls/{rec['recommendation_id']}", headers=FETCH).text
-    negated = [p for t in rec["explanation"]["tags"].values() for p in t.get("negated", [])]
+    negated = [p for t in explained_tags(rec["explanation"]).values() for p in t.get("negated", [])]
     if negated:  # "NO WEAPONS SEEN": the weapon cue is ruled out, not evidence
         assert 'class="neg"' in html
     assert '<mark class="ev tag-weapon"' not in html
@@ -145,3 +146,10 @@ def test_static_files_are_served_locally(client):
     assert script.status_code == 200 and "EventSource" in script.text
     assert client.get("/console/static/console.css").status_code == 200
     assert client.get("/console/static/..%2Fservice.py").status_code == 404
+
+
+def test_explained_tags_reads_both_stored_shapes():
+    flat = {"tags": {"weapon": {"evidence": ["knife"]}}}
+    wrapped = {"tags": {"model_version": "m", "tags": {"weapon": {"evidence": ["knife"]}}}}
+    assert explained_tags(flat) == explained_tags(wrapped) == {"weapon": {"evidence": ["knife"]}}
+    assert explained_tags(None) == {} and explained_tags({"tags": "junk"}) == {}
