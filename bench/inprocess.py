@@ -73,20 +73,19 @@ def per_note(model, policy, calls: int, log: Callable[[str], None]) -> dict:  # 
 
 
 def batch(model, count: int, log: Callable[[str], None]) -> dict:  # type: ignore[no-untyped-def]
-    """Notes per second of ``classify_many`` over ``count`` generated notes (one call)."""
+    """Notes per second of ``classify_many`` over ``count`` generated notes, one call each:
+    scores only (``explain=False``, the analyst's re-scoring) and with explanations."""
     notes = generated_notes(count, seed=99)
     model.classify_many(notes[:1000])  # warm-up
-    gc.collect()
-    started = time.perf_counter()
-    predictions = model.classify_many(notes)
-    seconds = time.perf_counter() - started
-    assert len(predictions) == count
-    rate = count / seconds
     words = sum(len(n.split()) for n in notes) / count
-    log(f"  batch: {count} notes in {seconds:.2f} s = {rate:,.0f} notes/s")
-    return {
-        "notes": count,
-        "seconds": round(seconds, 3),
-        "notes_per_s": round(rate, 1),
-        "mean_words": round(words, 1),
-    }
+    out = {"notes": count, "mean_words": round(words, 1)}
+    for mode, explain in (("scores", False), ("explained", True)):
+        gc.collect()
+        started = time.perf_counter()
+        predictions = model.classify_many(notes, explain=explain)
+        seconds = time.perf_counter() - started
+        assert len(predictions) == count
+        del predictions
+        out[mode] = {"seconds": round(seconds, 3), "notes_per_s": round(count / seconds, 1)}
+        log(f"  batch ({mode}): {count} notes in {seconds:.2f} s = {count / seconds:,.0f} notes/s")
+    return out

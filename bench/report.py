@@ -89,14 +89,17 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
                 _verdict(p99, 2.0, higher_is_better=False),
             )
         )
-        rate = inproc["batch"]["notes_per_s"]
+        batch = inproc["batch"]
+        rate = batch["scores"]["notes_per_s"]
         rows.append(
             (
-                "batch scoring >= 20,000 notes/s",
+                "batch scoring >= 20,000 notes/s (classify_many, scores)",
                 f"{rate:,.0f} notes/s",
                 _verdict(rate, 20_000, higher_is_better=True),
             )
         )
+        rate = batch["explained"]["notes_per_s"]
+        rows.append(("(the same with explanations: no target)", f"{rate:,.0f} notes/s", "-"))
     http = _section(results, "http")
     if http:
         rows += _http_targets(http["runs"])
@@ -214,9 +217,11 @@ def _inprocess_md(results: dict) -> list[str]:
     b = fig["batch"]
     lines += [
         "",
-        f"Batch scoring (`classify_many`, one call): {b['notes']:,} generated notes "
-        f"(mean {b['mean_words']} words) in {b['seconds']:.2f} s = "
-        f"**{b['notes_per_s']:,.0f} notes/s**.",
+        f"Batch scoring: one `classify_many` call over {b['notes']:,} generated notes "
+        f"(mean {b['mean_words']} words): scores only (`explain=False`) "
+        f"{b['scores']['seconds']:.2f} s = **{b['scores']['notes_per_s']:,.0f} notes/s**; "
+        f"with evidence and negations {b['explained']['seconds']:.2f} s = "
+        f"{b['explained']['notes_per_s']:,.0f} notes/s.",
         "",
     ]
     return lines
