@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
+import structlog
 from fastapi import APIRouter, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.console.auth import session_is_live
 from service.console.dependencies import LOGIN_PATH, ApiUser
@@ -21,6 +23,7 @@ from service.console.stream import StreamCursor, parse_cursor, poll_changes
 from service.db import session_scope
 
 router = APIRouter()
+log = structlog.get_logger("service.console")
 POLL_SECONDS = 1.0
 RETRY_MS = 2000
 
@@ -60,7 +63,12 @@ async def events(
     stream = StreamCursor(since=parse_cursor(last_event_id or cursor))
     yield ServerSentEvent(comment="live", retry=RETRY_MS)
     while True:
-        batch = await anyio.to_thread.run_sync(poll_once, user.token_hash, stream)
+        try:
+            batch = await anyio.to_thread.run_sync(poll_once, user.token_hash, stream)
+        except SQLAlchemyError as exc:  # a database blip: keep the stream, try again
+            log.warning("console_stream_poll_failed", error=type(exc).__name__)
+            await anyio.sleep(POLL_SECONDS * 2)
+            continue
         if batch is None:
             yield ServerSentEvent(event="signed_out", data={"login": LOGIN_PATH})
             return

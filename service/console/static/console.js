@@ -62,7 +62,8 @@
   function select(row, options) {
     const opts = options || {};
     rows().forEach(function (r) {
-      r.setAttribute("aria-selected", r === row ? "true" : "false");
+      if (r === row) r.setAttribute("aria-current", "true");
+      else r.removeAttribute("aria-current");
     });
     if (!row) return;
     selectedId = row.dataset.id;
@@ -135,7 +136,7 @@
     const row = template.content.firstElementChild;
     const old = document.getElementById(row.id);
     if (old) {
-      row.setAttribute("aria-selected", old.getAttribute("aria-selected"));
+      if (old.hasAttribute("aria-current")) row.setAttribute("aria-current", "true");
       if (old.classList.contains("fresh")) row.classList.add("fresh");
       const hadFocus = document.activeElement === old;
       old.replaceWith(row);
