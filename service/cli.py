@@ -12,12 +12,14 @@ import typer
 from service import db
 from service.config import get_settings
 from service.policy.cli import policy_app
+from service.registry.cli import models_app
 
 app = typer.Typer(help="Call triage decision support.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(models_app, name="models")
 app.add_typer(policy_app, name="policy")
 
 

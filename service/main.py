@@ -11,12 +11,15 @@ from service import __version__, db
 from service.config import Settings, get_settings
 from service.console.router import router as console_router
 from service.errors import install_error_handlers
+from service.feedback.router import router as feedback_router
 from service.health import router as health_router
 from service.integrations.router import router as integrations_router
 from service.logging import configure_logging
 from service.middleware import RequestContextMiddleware
+from service.monitoring.router import router as monitoring_router
 from service.policy.router import router as policy_router
 from service.recommendations.router import router as recommendations_router
+from service.registry.router import router as registry_router
 from service.resilience.background import Background
 from service.resilience.limits import DeadlineMiddleware
 from service.runtime import Runtime
@@ -27,6 +30,9 @@ ROUTERS = [
     triage_router,
     recommendations_router,
     integrations_router,
+    feedback_router,
+    registry_router,
+    monitoring_router,
     console_router,
     policy_router,
 ]

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 
+import service.monitoring.console  # noqa: F401 - adds the drift section to the console
+import service.monitoring.watch  # noqa: F401 - registers the periodic drift check
 from service.db import session_scope
 from service.errors import ServiceError
 from service.keys.dependencies import AnalystKey

@@ -1,0 +1,1 @@
+"""Analysts' corrections of a recommendation's tags: the labels the next model learns from."""

@@ -1,0 +1,67 @@
+"""Every worker follows the production pointer: load, verify, smoke-test, then swap."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+
+from service.registry import store
+from service.registry.promotion import ensure_production
+from service.registry.service import ModelRefused, load_version
+from service.runtime import Runtime, reloader
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+log = structlog.get_logger("service.registry")
+RETRY_REFUSED_SECONDS = 60.0
+
+
+class RefusedVersions:
+    """Versions this process refused, so it retries a bad artifact only once a minute."""
+
+    def __init__(self) -> None:
+        self.at: dict[tuple[str, str], float] = {}
+
+    def recently(self, key: tuple[str, str]) -> bool:
+        """True if ``key`` was refused less than RETRY_REFUSED_SECONDS ago."""
+        when = self.at.get(key)
+        return when is not None and time.monotonic() - when < RETRY_REFUSED_SECONDS
+
+    def remember(self, key: tuple[str, str]) -> None:
+        """Note that ``key`` was refused now."""
+        self.at[key] = time.monotonic()
+
+
+REFUSED = RefusedVersions()
+
+
+@reloader
+def follow_production_model(runtime: Runtime, session: Session) -> None:
+    """Swap in the production model when the pointer moved; keep serving the old one on error."""
+    row = store.production(session)
+    if row is None:
+        ensure_production(runtime.settings)
+        return
+    current = runtime.snapshot.model
+    if current is not None and current.version == row.version:
+        return
+    key = (row.version, row.artifact_sha256)
+    if REFUSED.recently(key):
+        return
+    try:
+        model = load_version(row, runtime.settings)
+    except ModelRefused as exc:
+        REFUSED.remember(key)
+        log.error(
+            "model_reload_refused",
+            model_version=row.version,
+            serving=getattr(current, "version", None),
+            error=exc.message,
+        )
+        return
+    runtime.swap(model=model)
+    previous = getattr(current, "version", None)
+    log.info("model_reloaded", model_version=row.version, previous=previous)
