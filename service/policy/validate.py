@@ -127,6 +127,11 @@ def _partial_semantics(raw: dict[str, Any], source: str) -> list[PolicyProblem]:
     checks = SemanticChecks(None, source, modes=modes, phrase_lists=lists)
     for rule in rules:
         checks.check_rule(rule)
+    checks.check_names([r.name for r in rules], "rule")
+    # Sound on a subset: a rule that did not parse can only hide shadowing, never invent it.
+    phrases = {k: v for k, v in checks.phrase_lists.items() if isinstance(v, list)}
+    for found in shadowed_rules(rules, phrases):
+        checks.error(found.rule, found.message)
     return checks.problems
 
 
@@ -163,8 +168,8 @@ class SemanticChecks:
         for rule in doc.rules:
             self.check_rule(rule)
         self.check_action("default", doc.default)
-        self._check_names([r.name for r in doc.rules], "rule")
-        self._check_names([r.name for r in doc.reviews], "review")
+        self.check_names([r.name for r in doc.rules], "rule")
+        self.check_names([r.name for r in doc.reviews], "review")
         self._check_reviews(doc)
         self._check_reachability(doc)
         self._check_unused(doc)
@@ -275,7 +280,8 @@ class SemanticChecks:
         if cond.not_ is not None and cond.not_.is_empty():
             self.error(rule, f"{path}.not: negates an empty condition, never matches")
 
-    def _check_names(self, names: list[str], kind: str) -> None:
+    def check_names(self, names: list[str], kind: str) -> None:
+        """Rule (or review) names must be unique."""
         for name, count in Counter(names).items():
             if count > 1:
                 label = name if kind == "rule" else f"review {name}"

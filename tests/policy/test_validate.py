@@ -238,15 +238,17 @@ def test_all_errors_are_reported_together() -> None:
     doc["rules"][0]["when"]["presnt"] = ["weapon"]  # structural error in one rule ...
     doc["rules"][1]["then"]["response_mode"] = "ghost"  # ... semantic errors in others
     doc["rules"][2]["then"]["backup_level"] = 9
+    doc["rules"].append({**copy.deepcopy(doc["rules"][2]), "name": "crisis_copy"})
     del doc["default"]
     with pytest.raises(PolicyError) as caught:
         parse_policy(yaml.safe_dump(doc), SOURCE)
     text = str(caught.value)
-    assert text.startswith("policy invalid: 4 errors")
+    assert text.startswith("policy invalid: 6 errors")  # crisis_copy repeats backup 9
     assert "rule 'weapon': unknown key 'when.presnt'" in text
     assert "rule 'crisis_violent': then.response_mode 'ghost' is not defined" in text
     assert "rule 'crisis': then.backup_level 9 is out of range" in text
     assert "missing 'default'" in text
+    assert "rule 'crisis_copy': unreachable: same conditions as earlier rule 'crisis'" in text
 
 
 def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
