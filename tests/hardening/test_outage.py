@@ -1,0 +1,172 @@
+"""A real PostgreSQL outage under load: triage keeps answering from the journal, and every
+recommendation a client received ends up in the database exactly once.
+
+A private PostgreSQL cluster (its own port and directory) is stopped and started by the test.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from service.models import Recommendation
+from tests.conftest import REQUIRE_PG
+from tests.hardening.pgcluster import PrivateCluster, postgres_bindir
+from tests.support.server import ServerProcess, create_key_cli, server_env, start_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
+
+NOTES = [
+    "RP STATES SON 22YOA OFF HIS MEDS, HEARING VOICES, BREAKING DISHES. NO WEAPONS SEEN",
+    "MALE PASSED OUT IN DRIVER SEAT AT LIGHT, POSS OD, RP GAVE NARCAN X1",
+    "DOMESTIC IN PROGRESS, BF HAS A KNIFE, FEMALE LOCKED IN BATHROOM",
+    "LOUD MUSIC FROM APT 4B FOR 2 HRS, RP REQ EXTRA PATROL",
+]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivateCluster]:
+    bindir = postgres_bindir()
+    if bindir is None:
+        if REQUIRE_PG:
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) are required")
+        pytest.skip("no PostgreSQL binaries to run a private cluster")
+    pg = PrivateCluster(bindir).init()
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.destroy()
+
+
+@dataclass
+class Load:
+    """A client sending triage calls one after another, remembering every answer."""
+
+    url: str
+    key: str
+    prefix: str
+    total: int
+    phase: str = "before"
+    answers: list[tuple[str, int, str | None, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        with httpx.Client(base_url=self.url, headers=headers, timeout=30) as http:
+            for i in range(self.total):
+                body = {"call_id": f"{self.prefix}-{i}", "narrative": NOTES[i % len(NOTES)]}
+                started = time.perf_counter()
+                try:
+                    response = http.post("/v1/triage", json=body)
+                except httpx.HTTPError as exc:
+                    self.errors.append(type(exc).__name__)
+                    continue
+                elapsed = time.perf_counter() - started
+                rec_id = response.json().get("recommendation_id")
+                self.answers.append((self.phase, response.status_code, rec_id, elapsed))
+
+    def received(self) -> list[str]:
+        return [rec_id for _, status, rec_id, _ in self.answers if status == 200 and rec_id]
+
+    def count(self, phase: str) -> int:
+        return sum(1 for p, *_ in self.answers if p == phase)
+
+
+def _wait(condition, timeout: float = 60, step: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(step)
+
+
+def _replayed(server: ServerProcess, journal: Path) -> bool:
+    ready = httpx.get(server.url + "/readyz", timeout=5)
+    return ready.status_code == 200 and not list(journal.glob("seg-*.jsonl"))
+
+
+def _stored_ids(url: str) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.scalars(select(Recommendation.id)))
+        assert conn.scalar(select(func.count()).select_from(Recommendation)) == len(ids)
+    engine.dispose()
+    return ids
+
+
+def _report(load: Load) -> str:
+    outage = sorted(t for p, s, _, t in load.answers if p == "outage" and s == 200)
+    if not outage:
+        return "no answers during the outage"
+    p99 = outage[min(len(outage) - 1, int(len(outage) * 0.99))]
+    return (
+        f"{len(outage)} answers during the outage: median {statistics.median(outage) * 1000:.1f} ms,"
+        f" p99 {p99 * 1000:.1f} ms, max {outage[-1] * 1000:.1f} ms"
+    )
+
+
+def test_triage_answers_through_an_outage_and_replays_exactly_once(cluster, tmp_path, capsys):
+    env = server_env(cluster.url, tmp_path, TRIAGE_JOURNAL_REPLAY_INTERVAL_SECONDS="0.2")
+    key = create_key_cli(env, "cad")
+    server = start_server(env, tmp_path)
+    journal = tmp_path / "journal"
+    load = Load(server.url, key, "OUT", total=400)
+    client = threading.Thread(target=load.run)
+    try:
+        client.start()
+        _wait(lambda: load.count("before") >= 60)
+        cluster.stop()  # connections are cut; in-flight transactions abort
+        load.phase = "outage"
+        _wait(lambda: load.count("outage") >= 120)
+        ready = httpx.get(server.url + "/readyz", timeout=5)
+        assert ready.status_code == 503
+        assert ready.json()["mode"] == "degraded-journaling"
+        assert httpx.get(server.url + "/readyz/triage", timeout=5).status_code == 200
+        assert list(journal.glob("seg-*.jsonl"))
+        cluster.start()
+        load.phase = "after"
+        client.join(timeout=120)
+        _wait(lambda: _replayed(server, journal), timeout=60, step=0.2)
+    finally:
+        client.join(timeout=30)
+        server.stop()
+    with capsys.disabled():
+        print("\n[outage] " + _report(load))
+    assert not load.errors
+    assert [status for _, status, _, _ in load.answers if status != 200] == []
+    received = load.received()
+    assert len(received) == load.total and len(set(received)) == load.total
+    stored = _stored_ids(cluster.url)
+    assert sorted(stored) == sorted(received)  # each exactly once, nothing extra
+
+
+def test_a_worker_killed_during_an_outage_loses_no_journaled_answer(cluster, tmp_path):
+    env = server_env(cluster.url, tmp_path, TRIAGE_JOURNAL_REPLAY_INTERVAL_SECONDS="0.2")
+    key = create_key_cli(env, "cad")
+    before = set(_stored_ids(cluster.url))
+    server = start_server(env, tmp_path)
+    load = Load(server.url, key, "KILL", total=20)
+    load.run()  # verifies the key while the database is up
+    cluster.stop()
+    load.phase, load.prefix = "outage", "KILL-OUT"
+    load.run()
+    server.kill()  # SIGKILL, journal segment left behind
+    journal = tmp_path / "journal"
+    assert list(journal.glob("seg-*.jsonl"))
+    cluster.start()
+    restarted = start_server(env, tmp_path)
+    try:
+        _wait(lambda: _replayed(restarted, journal), timeout=60, step=0.2)
+    finally:
+        restarted.stop()
+    received = load.received()
+    assert len(received) == 40
+    assert sorted(set(_stored_ids(cluster.url)) - before) == sorted(received)
