@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
@@ -15,6 +16,9 @@ from service.keys.service import revoke_key
 from service.main import create_app
 from service.models import ConsoleSession, Decision, utcnow
 from tests.console.conftest import NOTES, sign_in
+
+# Dialect-independent behaviour: SQLite is enough (PostgreSQL runs the rest).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _sessions() -> int:
@@ -54,6 +58,7 @@ def test_sign_in_sets_a_strict_httponly_cookie_and_stores_only_a_hash(client, ma
     assert token not in rows[0].token_hash
 
 
+@SQLITE_ONLY
 def test_cookie_is_secure_over_tls(configured, make_key):
     secret = make_key("dispatcher")
     with TestClient(create_app(), base_url="https://testserver") as tls_client:
@@ -61,6 +66,7 @@ def test_cookie_is_secure_over_tls(configured, make_key):
     assert "secure" in cookie.lower()
 
 
+@SQLITE_ONLY
 def test_cookie_is_secure_when_the_operator_says_so(configured, make_key):
     secret = make_key("analyst")
     settings = get_settings().model_copy(update={"secure_cookies": True})
@@ -85,6 +91,7 @@ def test_cad_key_is_refused_and_opens_no_session(client, make_key):
     assert _sessions() == 0
 
 
+@SQLITE_ONLY
 def test_unknown_key_is_refused(client, make_key):
     make_key("dispatcher")
     response = _login(client, "trk_0123456789abcdef_not-a-real-secret")
@@ -93,6 +100,7 @@ def test_unknown_key_is_refused(client, make_key):
     assert _sessions() == 0
 
 
+@SQLITE_ONLY
 def test_sign_in_without_the_form_nonce_is_refused(client, make_key):
     response = client.post(
         "/console/login", data={"key": make_key("admin"), "login_csrf": "x"}, follow_redirects=False
@@ -101,6 +109,7 @@ def test_sign_in_without_the_form_nonce_is_refused(client, make_key):
     assert _sessions() == 0
 
 
+@SQLITE_ONLY
 def test_signed_out_pages_redirect_and_api_gets_401(client):
     page = client.get("/console", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/console/login"
@@ -159,6 +168,7 @@ def test_analyst_reads_but_cannot_decide(client, make_key, post_call):
     assert client.get("/console/analytics").status_code == 200
 
 
+@SQLITE_ONLY
 def test_dispatcher_cannot_open_analytics(client, make_key):
     sign_in(client, make_key("dispatcher"))
     response = client.get("/console/analytics")
@@ -175,6 +185,7 @@ def test_expired_session_is_refused(client, make_key):
     assert client.get("/console", follow_redirects=False).headers["location"] == "/console/login"
 
 
+@SQLITE_ONLY
 def test_session_expiry_follows_the_setting(client, make_key):
     client.app.state.settings = get_settings().model_copy(update={"console_session_hours": 0.5})
     sign_in(client, make_key("dispatcher"))
@@ -193,6 +204,7 @@ def test_revoking_the_key_ends_its_sessions(client, make_key):
     assert client.get("/console/session").status_code == 401
 
 
+@SQLITE_ONLY
 def test_pages_carry_security_headers(client, make_key):
     sign_in(client, make_key("dispatcher"))
     page = client.get("/console")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from service import db
 from service.console.service import explained_tags
 from service.models import Decision
 from tests.console.conftest import NOTES, sign_in
+
+# Dialect-independent behaviour: SQLite is enough (PostgreSQL runs the rest).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 FETCH = {"X-Requested-With": "fetch"}
 
@@ -48,6 +52,7 @@ def test_detail_highlights_evidence_and_shows_rule_guidance_and_versions(
     assert rec["model_version"] in html and rec["policy_version"] in html
 
 
+@SQLITE_ONLY
 def test_negated_cue_is_shown_differently(client, make_key, post_call):
     rec = post_call("Q-4", NOTES["voices"])
     sign_in(client, make_key("dispatcher"))
@@ -58,6 +63,7 @@ def test_negated_cue_is_shown_differently(client, make_key, post_call):
     assert '<mark class="ev tag-weapon"' not in html
 
 
+@SQLITE_ONLY
 def test_narrative_is_escaped(client, make_key, post_call):
     rec = post_call("Q-5", "<script>alert(1)</script> MALE WITH A KNIFE <b>YELLING</b>")
     sign_in(client, make_key("dispatcher"))
@@ -122,6 +128,7 @@ def test_override_needs_a_reason_and_a_mode_of_the_policy(client, make_key, post
         assert session.scalars(select(Decision)).first() is None
 
 
+@SQLITE_ONLY
 def test_form_post_without_script_redirects_back_to_the_call(client, make_key, post_call):
     rec = post_call("Q-8", NOTES["music"])
     csrf = sign_in(client, make_key("admin"))
@@ -136,11 +143,13 @@ def test_form_post_without_script_redirects_back_to_the_call(client, make_key, p
     assert "✓ accepted" in page
 
 
+@SQLITE_ONLY
 def test_unknown_call_is_404(client, make_key):
     sign_in(client, make_key("dispatcher"))
     assert client.get("/console/calls/rec_missing", headers=FETCH).status_code == 404
 
 
+@SQLITE_ONLY
 def test_static_files_are_served_locally(client):
     script = client.get("/console/static/console.js")
     assert script.status_code == 200 and "EventSource" in script.text
