@@ -84,6 +84,8 @@ def event_body(session: Session, evt: EventRow, endpoint: WebhookEndpoint) -> by
     if endpoint.include_narrative:
         row = session.get(Recommendation, evt.recommendation_id)
         data["narrative"] = row.narrative if row is not None else None
+        if row is not None and isinstance(data.get("recommendation"), dict):
+            data["recommendation"]["explanation"] = row.explanation  # with the quoted phrases
         decision = data.get("decision")
         if isinstance(decision, dict) and decision.get("id") is not None:
             stored = session.get(Decision, decision["id"])

@@ -12,8 +12,9 @@ How an event travels:
    up to a maximum number of attempts; a lease that expires (a crashed process) is taken over,
    so delivery is at least once and receivers dedupe on ``Triage-Event-Id``.
 
-Privacy: the stored payload never holds the narrative nor a dispatcher's free-text reason.
-They are added at delivery time only for endpoints registered with ``include_narrative``.
+Privacy: the stored payload never holds the narrative, the phrases the classifier quoted from
+it (explanation ``evidence`` and ``negated``), nor a dispatcher's free-text reason. They are
+added at delivery time, from the stored rows, only for endpoints with ``include_narrative``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ EVENT_ID_HEADER = "Triage-Event-Id"
 DEFAULT_TOLERANCE_SECONDS = 300
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _PENDING_FLAG = "webhook_events_pending"
+# Explanation keys whose values quote the note: sent only to endpoints with include_narrative.
+NOTE_FRAGMENT_KEYS = frozenset({"evidence", "negated"})
 
 
 # --- signing -------------------------------------------------------------------------------
@@ -212,10 +215,27 @@ def list_deliveries(
 # --- the outbox ----------------------------------------------------------------------------
 
 
+def without_note_fragments(value: Any) -> Any:
+    """A copy without the phrases the classifier quoted from the note (evidence, negated)."""
+    if isinstance(value, dict):
+        return {
+            k: without_note_fragments(v) for k, v in value.items() if k not in NOTE_FRAGMENT_KEYS
+        }
+    if isinstance(value, list):
+        return [without_note_fragments(v) for v in value]
+    return value
+
+
+def _public_view(row: Recommendation) -> dict[str, Any]:
+    view = to_response(row).model_dump(mode="json")
+    view["explanation"] = without_note_fragments(view["explanation"])
+    return view
+
+
 def recommendation_event(row: Recommendation) -> tuple[str, dict[str, Any]]:
-    """Event type and payload for a stored recommendation (no narrative)."""
+    """Event type and payload for a stored recommendation (nothing quoted from the note)."""
     kind = "recommendation.created" if row.call_version == 1 else "recommendation.updated"
-    return kind, {"recommendation": to_response(row).model_dump(mode="json")}
+    return kind, {"recommendation": _public_view(row)}
 
 
 def decision_event(decision: Decision, row: Recommendation) -> tuple[str, dict[str, Any]]:
@@ -223,7 +243,7 @@ def decision_event(decision: Decision, row: Recommendation) -> tuple[str, dict[s
     out = decision_out(decision).model_dump(mode="json")
     out.pop("reason", None)
     out["has_reason"] = bool(decision.reason)
-    payload = {"decision": out, "recommendation": to_response(row).model_dump(mode="json")}
+    payload = {"decision": out, "recommendation": _public_view(row)}
     return "decision.recorded", payload
 
 

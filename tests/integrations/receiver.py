@@ -25,6 +25,7 @@ class Receiver:
     attempts: list[tuple[str, int]] = field(default_factory=list)  # (event id, status sent)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # verified, by event id
     raw_bodies: list[bytes] = field(default_factory=list)
+    signed: list[tuple[str, bytes]] = field(default_factory=list)  # (Triage-Signature, body)
     bad_signatures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -33,6 +34,7 @@ class Receiver:
         event_id = headers.get("Triage-Event-Id", "")
         with self.lock:
             self.raw_bodies.append(body)
+            self.signed.append((headers.get("Triage-Signature", ""), body))
             if not verify_signature(self.secret, headers.get("Triage-Signature", ""), body):
                 self.bad_signatures += 1
                 self.attempts.append((event_id, 401))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from service import db
 from service.integrations.webhooks import signature_header, verify_signature
-from service.models import Decision, WebhookDelivery, WebhookEvent
+from service.models import Decision, Recommendation, WebhookDelivery, WebhookEvent
 from tests.conftest import auth
 from tests.integrations.receiver import running_receiver
 
@@ -101,6 +102,8 @@ def test_every_version_and_decision_is_pushed_signed_and_retried(client, make_ke
     # Privacy: no endpoint opted in, so no body carries the note or its parts.
     for body in rx.raw_bodies:
         assert b"narrative" not in body and b"JOHN SMITH" not in body and b"ELM ST" not in body
+        assert b'"evidence"' not in body and b'"negated"' not in body  # quoted from the note
+        assert b"HANDGUN" not in body  # the evidence phrase as written in the note
 
 
 def test_the_narrative_is_sent_only_to_an_endpoint_that_opted_in(client, make_key):
@@ -116,7 +119,12 @@ def test_the_narrative_is_sent_only_to_an_endpoint_that_opted_in(client, make_ke
     (plain_event,) = plain.events.values()
     (full_event,) = full.events.values()
     assert "narrative" not in plain_event["data"]
+    assert "evidence" not in json.dumps(plain_event)
     assert full_event["data"]["narrative"] == NOTE
+    with db.session_scope() as session:
+        stored = session.scalars(select(Recommendation)).one().explanation
+    assert full_event["data"]["recommendation"]["explanation"] == stored
+    assert "evidence" in json.dumps(stored)
 
 
 def test_the_outbox_row_commits_with_the_recommendation_and_rolls_back_with_it(
