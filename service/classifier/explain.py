@@ -1,0 +1,158 @@
+"""Explanations: which phrases of the original note pushed a tag up, which cues were negated.
+
+Per token and tag, the contribution is the token's word-unigram term, half of each bigram it is
+part of, and its character n-grams folded onto it (exact, because the character block is a sum
+over words). Adjacent positive tokens are merged into one phrase and quoted from the original
+text, strongest first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .features import SKIP
+from .negation import AFFIRMED
+from .normalize import NormalizedNote
+from .scorer import FastScorer
+from .tokens import BOUNDARY, SEPARATORS
+
+MAX_PHRASES = 5
+MIN_SHARE = 0.08  # a phrase must carry at least this share of the strongest phrase
+MIN_LOGIT = 0.05
+NEGATED_CUE_WEIGHT = 1.0  # affirmed-weight a scoped word needs to be reported as a negated cue
+
+
+def token_contributions(scorer: FastScorer, note: NormalizedNote, doc: str) -> np.ndarray:
+    """(tokens x tags) logit contributions of each token of ``note``."""
+    n_tags = scorer.n_tags
+    contrib = np.zeros((len(note.tokens), n_tags))
+    feats = doc.split()
+    if scorer.word_vocab:
+        _, values, _norm = scorer.word_block(doc)
+        if values:
+            _add_word_terms(scorer, feats, values, contrib)
+    if scorer.char_vocab:
+        _, char_norm = scorer.char_block(doc)
+        if char_norm > 0:
+            for i, feat in enumerate(feats):
+                if note.scopes[i] == AFFIRMED and feat not in (BOUNDARY, SKIP):
+                    contrib[i] += scorer.word_part(feat).dot / char_norm
+    return contrib
+
+
+def _add_word_terms(
+    scorer: FastScorer, feats: list[str], values: dict[int, float], contrib: np.ndarray
+) -> None:
+    """Spread each word feature's logit term over the token positions that produced it."""
+    vocab = scorer.word_vocab
+    positions: dict[int, list[tuple[int, ...]]] = {}
+    prev = -1
+    for i, feat in enumerate(feats):
+        if feat == BOUNDARY:
+            prev = -1
+            continue
+        if feat == SKIP:
+            continue
+        j = vocab.get(feat)
+        if j is not None:
+            positions.setdefault(j, []).append((i,))
+        if prev >= 0:
+            j2 = vocab.get(feats[prev] + " " + feat)
+            if j2 is not None:
+                positions.setdefault(j2, []).append((prev, i))
+        prev = i
+    norm = float(np.sqrt(sum(v * v for v in values.values())))
+    for j, spots in positions.items():
+        term = values[j] * scorer.word_w[j] / norm
+        share = term / sum(len(s) for s in spots)
+        for spot in spots:
+            for i in spot:
+                contrib[i] += share
+
+
+def evidence_phrases(
+    text: str, note: NormalizedNote, contrib: np.ndarray, tag_index: int
+) -> list[str]:
+    """Original-text phrases that pushed the tag up, strongest first."""
+    scores = contrib[:, tag_index]
+    phrases: list[tuple[float, int, int]] = []
+    i, n = 0, len(scores)
+    while i < n:
+        if scores[i] <= 0 or note.scopes[i] != AFFIRMED or note.tokens[i] in SEPARATORS:
+            i += 1
+            continue
+        j, total = i, 0.0
+        while j < n and scores[j] > 0 and note.scopes[j] == AFFIRMED and (
+            note.tokens[j] not in SEPARATORS
+        ):
+            total += float(scores[j])
+            j += 1
+        phrases.append((total, note.starts[i], note.ends[j - 1]))
+        i = j
+    return _best_quotes(text, phrases)
+
+
+def _best_quotes(text: str, phrases: list[tuple[float, int, int]]) -> list[str]:
+    """The strongest distinct phrases as quoted from the original note."""
+    if not phrases:
+        return []
+    phrases.sort(key=lambda p: -p[0])
+    floor = max(MIN_LOGIT, phrases[0][0] * MIN_SHARE)
+    out: list[str] = []
+    for score, start, end in phrases:
+        quote = " ".join(text[start:end].split())
+        if score < floor or len(out) >= MAX_PHRASES:
+            break
+        if quote and quote not in out:
+            out.append(quote)
+    return out
+
+
+def negated_phrases(
+    scorer: FastScorer, text: str, note: NormalizedNote, tag_index: int
+) -> list[str]:
+    """Negated or unknown cue phrases ("NO WEAPONS", "UNK IF ARMED") relevant to the tag."""
+    out: list[str] = []
+    for i, tok in enumerate(note.tokens):
+        if note.scopes[i] == AFFIRMED or not _is_cue(scorer, tok, tag_index):
+            continue
+        start, end = _with_cue_word(note, i)
+        quote = " ".join(text[start:end].split())
+        if quote and quote not in out:
+            out.append(quote)
+    return out[:MAX_PHRASES]
+
+
+def _is_cue(scorer: FastScorer, token: str, tag_index: int) -> bool:
+    """Would this word raise the tag if it were affirmed?"""
+    j = scorer.word_vocab.get(token)
+    return j is not None and float(scorer.word_w[j, tag_index]) > NEGATED_CUE_WEIGHT
+
+
+def _with_cue_word(note: NormalizedNote, i: int) -> tuple[int, int]:
+    """Span from the negation/unknown cue word to the scoped token (either order)."""
+    scope = note.scopes[i]
+    a = i
+    while a > 0 and note.scopes[a - 1] == scope:
+        a -= 1
+    b = i
+    while b + 1 < len(note.scopes) and note.scopes[b + 1] == scope:
+        b += 1
+    before = _neighbor(note, a - 1, -1)
+    if before is not None:
+        return note.starts[before], note.ends[i]
+    after = _neighbor(note, b + 1, 1)
+    if after is not None:
+        return note.starts[i], note.ends[after]
+    return note.starts[i], note.ends[i]
+
+
+def _neighbor(note: NormalizedNote, j: int, step: int) -> int | None:
+    """The nearest non-separator affirmed token from ``j`` in direction ``step`` (within 2)."""
+    for _ in range(2):
+        if j < 0 or j >= len(note.tokens) or note.tokens[j] == BOUNDARY:
+            return None
+        if note.tokens[j] not in SEPARATORS and note.scopes[j] == AFFIRMED:
+            return j
+        j += step
+    return None

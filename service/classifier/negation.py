@@ -1,0 +1,152 @@
+"""NegEx-style scope marking for dispatch notes.
+
+A negation cue ("no", "denies", "neg", "without", "ruled out", ...) puts the following words of
+its clause in a *negated* scope; an unknown cue ("unk if", "unknown if", "not sure if") puts them
+in an *unknown* scope. Both scopes mean "not present" for the labeling guide. Trailing cues
+("WEAPONS: NEG", "OD RULED OUT", "WPNS UNK", "NONE SEEN") mark the few words before them.
+Scopes end at clause boundaries (period, semicolon, newline, "but", "however", "UPDT"), at a new
+clause's subject or verb for the short cues, and after a bounded window (Chapman et al. 2001 used
+five words). Commas continue a scope only for short list items ("DENIES SI, HI").
+"""
+
+from __future__ import annotations
+
+from .tokens import BOUNDARY
+
+AFFIRMED, NEGATED, UNKNOWN = 0, 1, 2
+
+NEG_CUES = frozenset(
+    "no not never without negative nothing nor absent deny denies denied denying refute".split()
+)
+DENIAL_CUES = frozenset("deny denies denied denying".split())
+BELIEF_VERBS = frozenset("think believe know see saw observe hear feel suspect".split())
+UNSURE_WORDS = frozenset("unknown unsure uncertain unclear undetermined".split())
+SURE_WORDS = frozenset("sure certain known clear know tell".split())
+PSEUDO_AFTER = {
+    "no": frozenset("longer further doubt change answer response one contact problem".split()),
+    "not": frozenset("only just necessarily until far".split()),
+    "nothing": frozenset("left else wrong further new to".split()),
+}
+HARD_STOPS = frozenset(
+    "but however though although except yet still while whereas aside update then".split()
+)
+SOFT_STOPS = frozenset(
+    "caller subject suspect pers person state states stated say says said advised report "
+    "reported now also has have had is was are were who which that because since after when "
+    "per appear appears seem seems victim patient officer police ambulance will wants want "
+    "going plans plan".split()
+)
+UNKNOWN_STOPS = frozenset(
+    "person pers subject suspect caller vehicle problem location type direction number "
+    "time address kind make model".split()
+)
+TRAILING_NEG = frozenset("negative none denied".split())
+TRAILING_NOT = frozenset(
+    "seen observed found present involved noted reported indicated mentioned visible "
+    "displayed shown suspected factor issue".split()
+)
+LIST_WORDS = frozenset({"or", "and", "nor", "/", "any"})
+# Cues whose scope may run on through a comma-separated list ("NO WEAPONS, DRUGS OR ETOH").
+LIST_CUES = frozenset("no negative without nor deny denies denied denying".split())
+WINDOW, LONG_WINDOW, BACK_WINDOW = 6, 5, 3
+
+
+def mark_scopes(tokens: list[str]) -> list[int]:
+    """Scope of each token: AFFIRMED, NEGATED or UNKNOWN."""
+    scopes = [AFFIRMED] * len(tokens)
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < n else BOUNDARY
+        if tok in UNSURE_WORDS or (tok == "not" and nxt in SURE_WORDS):
+            _mark_unknown(tokens, scopes, i + (1 if tok == "not" else 0))
+        elif tok in NEG_CUES and nxt not in PSEUDO_AFTER.get(tok, ()):
+            _mark_negation(tokens, scopes, i)
+        elif tok in ("ruled", "rule") and nxt == "out":
+            _mark_negation(tokens, scopes, i + 1)
+        elif tok == "?":
+            _mark_back(tokens, scopes, i, UNKNOWN, 1)
+        i += 1
+    return scopes
+
+
+def _clause_end(tokens: list[str], i: int) -> bool:
+    """True when position ``i`` ends a clause (or the note)."""
+    return i >= len(tokens) or tokens[i] in (BOUNDARY, ",", "?") or tokens[i] in HARD_STOPS
+
+
+def _mark_negation(tokens: list[str], scopes: list[int], i: int) -> None:
+    """Mark the scope of the negation cue at ``i`` (forward, or backward when trailing)."""
+    cue = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else BOUNDARY
+    trailing = _clause_end(tokens, i + 1) or (cue in ("none", "nothing") and nxt in TRAILING_NOT)
+    if trailing and cue in TRAILING_NEG | {"out", "nothing"}:
+        _mark_back(tokens, scopes, i, NEGATED, BACK_WINDOW)
+        return
+    if cue == "denied" and i + 1 < len(tokens) and tokens[i + 1] in ("by", "per"):
+        _mark_back(tokens, scopes, i, NEGATED, BACK_WINDOW)
+        return
+    if cue == "not" and i + 1 < len(tokens) and tokens[i + 1] in TRAILING_NOT:
+        _mark_back(tokens, scopes, i, NEGATED, BACK_WINDOW)
+    long_scope = cue in DENIAL_CUES or (
+        cue == "not" and i + 1 < len(tokens) and tokens[i + 1] in BELIEF_VERBS
+    )
+    stops = HARD_STOPS if long_scope else HARD_STOPS | SOFT_STOPS
+    _mark_forward(tokens, scopes, i + 1, NEGATED, WINDOW, stops, cue in LIST_CUES)
+
+
+def _mark_unknown(tokens: list[str], scopes: list[int], i: int) -> None:
+    """Mark the scope of an unknown cue: long after "if/whether", short after a bare "unk"."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else BOUNDARY
+    if nxt in ("if", "whether", "of", "about"):
+        _mark_forward(tokens, scopes, i + 2, UNKNOWN, LONG_WINDOW, HARD_STOPS)
+    elif _clause_end(tokens, i + 1):
+        _mark_back(tokens, scopes, i, UNKNOWN, BACK_WINDOW)
+    elif nxt not in UNKNOWN_STOPS:
+        _mark_forward(tokens, scopes, i + 1, UNKNOWN, 1, HARD_STOPS | UNKNOWN_STOPS)
+
+
+def _mark_forward(
+    tokens: list[str], scopes: list[int], j: int, scope: int, window: int,
+    stops: frozenset[str], lists: bool = True,
+) -> None:
+    """Mark up to ``window`` words from ``j`` until a boundary or a stop word; ``lists`` lets
+    the scope run on through short comma-separated items."""
+    counted = 0
+    n = len(tokens)
+    while j < n and counted < window:
+        tok = tokens[j]
+        if tok == BOUNDARY or tok == "?" or tok in stops:
+            return
+        if tok == ",":
+            if not lists or not _short_list_item(tokens, j + 1, stops):
+                return
+        elif tok not in LIST_WORDS and tok != ":":
+            scopes[j] = scope
+            counted += 1
+        j += 1
+
+
+def _short_list_item(tokens: list[str], j: int, stops: frozenset[str]) -> bool:
+    """After a comma: does a short list item (at most two words) follow?"""
+    length = 0
+    while j < len(tokens) and tokens[j] not in (BOUNDARY, ",", "?") and tokens[j] not in stops:
+        if tokens[j] not in LIST_WORDS:
+            length += 1
+        j += 1
+    return 0 < length <= 2
+
+
+def _mark_back(tokens: list[str], scopes: list[int], i: int, scope: int, window: int) -> None:
+    """Mark up to ``window`` words before position ``i`` within the clause."""
+    j, counted = i - 1, 0
+    while j >= 0 and tokens[j] in ("not", "ruled", "rule", "been", "is", "are", "was", "were"):
+        j -= 1
+    while j >= 0 and counted < window:
+        tok = tokens[j]
+        if tok in (BOUNDARY, ",", "?") or tok in HARD_STOPS or tok in SOFT_STOPS:
+            return
+        if tok not in LIST_WORDS and tok != ":":
+            scopes[j] = scope
+            counted += 1
+        j -= 1
