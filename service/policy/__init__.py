@@ -12,7 +12,7 @@ from service.policy.loader import (
     load_policy,
     parse_policy,
 )
-from service.policy.validate import PolicyError, PolicyProblem
+from service.policy.problems import PolicyError, PolicyProblem
 
 __all__ = [
     "DEFAULT_POLICY_PATH",

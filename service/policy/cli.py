@@ -10,7 +10,7 @@ import typer
 
 from service import db
 from service.policy.loader import Policy, load_policy
-from service.policy.validate import PolicyError
+from service.policy.problems import PolicyError
 
 policy_app = typer.Typer(help="Agency response policies.", no_args_is_help=True)
 

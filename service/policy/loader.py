@@ -10,7 +10,8 @@ from pathlib import Path
 
 from service.policy.conditions import phrase_pattern
 from service.policy.document import Condition, PolicyDocument
-from service.policy.validate import PolicyError, PolicyProblem, check_document, read_yaml
+from service.policy.problems import PolicyError, PolicyProblem
+from service.policy.validate import check_document, read_yaml
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "default_policy.yaml"
 

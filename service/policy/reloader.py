@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from service.policy.problems import PolicyError
 from service.policy.store import active_policy_record, policy_from_record
-from service.policy.validate import PolicyError
 from service.runtime import Runtime, reloader
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from service.errors import ServiceError
 from service.keys.dependencies import AdminKey, AnalystKey, ReaderKey
 from service.models import PolicyVersion
 from service.policy.loader import Policy, parse_policy
+from service.policy.problems import PolicyError
 from service.policy.schemas import (
     ActivationOut,
     PolicyDetail,
@@ -22,7 +23,6 @@ from service.policy.schemas import (
 )
 from service.policy.service import activate_text
 from service.policy.store import active_policy_record, list_policies, policy_from_record
-from service.policy.validate import PolicyError
 from service.triage.router import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
