@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
+from prometheus_client import Counter
 
 from service.registry import store
 from service.registry.promotion import ensure_production
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("service.registry")
 RETRY_REFUSED_SECONDS = 60.0
+RELOAD_REFUSED = Counter(
+    "triage_model_reload_refused_total",
+    "Production models a worker refused to load (bad hash, untrusted types, failed smoke test).",
+)
 
 
 class RefusedVersions:
@@ -55,6 +60,7 @@ def follow_production_model(runtime: Runtime, session: Session) -> None:
         model = load_version(row, runtime.settings)
     except ModelRefused as exc:
         REFUSED.remember(key)
+        RELOAD_REFUSED.inc()
         log.error(
             "model_reload_refused",
             model_version=row.version,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, status
 
@@ -34,7 +34,10 @@ def actor_of(principal: Principal) -> str:
 
 
 @router.get("", response_model=list[ModelVersionOut], responses=ERROR_RESPONSES)
-def list_models(principal: AnalystKey, status: str | None = None) -> list[ModelVersionOut]:
+def list_models(
+    principal: AnalystKey,
+    status: Literal["candidate", "production", "archived"] | None = None,
+) -> list[ModelVersionOut]:
     """Registered models, newest first (filter by candidate, production or archived)."""
     with session_scope() as session:
         return [ModelVersionOut.of(r) for r in store.list_versions(session, status=status)]
