@@ -5,17 +5,11 @@ Pure: nothing here reads files, the clock or the database.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from service.policy.document import Condition
-
-
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """Case-insensitive, word-bounded pattern; any run of spaces matches any whitespace."""
-    words = [re.escape(word) for word in phrase.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+from service.policy.phrases import PhraseMatcher, inline_key, list_key
 
 
 @dataclass(frozen=True)
@@ -39,20 +33,22 @@ class CallFacts:
     tags: Mapping[str, TagState]
     call_type: str | None
     narrative: str
-    patterns: Mapping[str, re.Pattern[str]]
+    matchers: Mapping[str, PhraseMatcher]
     phrase_lists: Mapping[str, list[str]]
-    _hits: dict[str, bool] = field(default_factory=dict)
+    _hits: dict[str, str | None] = field(default_factory=dict)
+    _lowered: list[str] = field(default_factory=list)
 
     def tag(self, name: str) -> TagState:
         """The state of ``name``; a tag the model did not report counts as absent."""
         return self.tags.get(name) or TagState(0.0, False, False)
 
-    def mentions(self, phrase: str) -> bool:
-        """True when the note contains ``phrase`` (case-insensitive, whole words)."""
-        key = phrase.lower()
+    def first_phrase(self, key: str, phrases: list[str]) -> str | None:
+        """The first of ``phrases`` found in the note (cached per call under ``key``)."""
         if key not in self._hits:
-            pattern = self.patterns.get(key) or phrase_pattern(phrase)
-            self._hits[key] = pattern.search(self.narrative) is not None
+            if not self._lowered:
+                self._lowered.append(self.narrative.lower())
+            matcher = self.matchers.get(key) or PhraseMatcher(phrases)
+            self._hits[key] = matcher.first(self._lowered[0])
         return self._hits[key]
 
     def with_present(self, forced: frozenset[str]) -> CallFacts:
@@ -65,7 +61,13 @@ class CallFacts:
             state = self.tag("routine")
             tags["routine"] = TagState(state.probability, False, state.uncertain)
         return CallFacts(
-            tags, self.call_type, self.narrative, self.patterns, self.phrase_lists, self._hits
+            tags,
+            self.call_type,
+            self.narrative,
+            self.matchers,
+            self.phrase_lists,
+            self._hits,
+            self._lowered,
         )
 
 
@@ -116,14 +118,15 @@ def _call_type_check(cond: Condition, facts: CallFacts) -> list[str] | None:
 def _note_checks(cond: Condition, facts: CallFacts) -> list[str] | None:
     reasons: list[str] = []
     if cond.note_contains_any is not None:
-        hit = next((p for p in cond.note_contains_any if facts.mentions(p)), None)
+        phrases = cond.note_contains_any
+        hit = facts.first_phrase(inline_key(phrases), phrases)
         if hit is None:
             return None
         reasons.append(f"note mentions '{hit}'")
     if cond.note_mentions is not None:
         for list_name in cond.note_mentions:
             phrases = facts.phrase_lists.get(list_name, [])
-            hit = next((p for p in phrases if facts.mentions(p)), None)
+            hit = facts.first_phrase(list_key(list_name), phrases)
             if hit is not None:
                 reasons.append(f"note mentions {list_name}: '{hit}'")
                 break

@@ -175,7 +175,7 @@ def decide(
         tags=_tag_states(policy, prediction),
         call_type=call_type.strip() if call_type and call_type.strip() else None,
         narrative=narrative,
-        patterns=policy.patterns,
+        matchers=policy.matchers,
         phrase_lists=policy.document.phrase_lists,
     )
     builder = _Builder(_first_match(policy, facts))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.policy.conditions import phrase_pattern
 from service.policy.document import Condition, PolicyDocument
+from service.policy.phrases import PhraseMatcher, inline_key, list_key
 from service.policy.problems import PolicyError, PolicyProblem
 from service.policy.validate import check_document, read_yaml
 
@@ -25,7 +24,7 @@ class Policy:
     source: str
     content_hash: str
     warnings: tuple[PolicyProblem, ...] = ()
-    patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict, repr=False)
+    matchers: Mapping[str, PhraseMatcher] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
@@ -57,11 +56,13 @@ def _conditions(doc: PolicyDocument) -> Iterator[Condition]:
         stack += [cond.not_] if cond.not_ is not None else []
 
 
-def _compile_phrases(doc: PolicyDocument) -> dict[str, re.Pattern[str]]:
-    phrases = {p for items in doc.phrase_lists.values() for p in items}
+def _matchers(doc: PolicyDocument) -> dict[str, PhraseMatcher]:
+    """One matcher per phrase list and per rule's inline phrases, built once per policy."""
+    found = {list_key(name): PhraseMatcher(items) for name, items in doc.phrase_lists.items()}
     for cond in _conditions(doc):
-        phrases |= set(cond.note_contains_any or [])
-    return {p.lower(): phrase_pattern(p) for p in phrases if p.strip()}
+        if cond.note_contains_any:
+            found[inline_key(cond.note_contains_any)] = PhraseMatcher(cond.note_contains_any)
+    return found
 
 
 def parse_policy(text: str, source: str) -> Policy:
@@ -73,7 +74,7 @@ def parse_policy(text: str, source: str) -> Policy:
     if doc is None or any(p.severity == "error" for p in problems):
         raise PolicyError(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return Policy(doc, text, source, content_hash(text), warnings, _compile_phrases(doc))
+    return Policy(doc, text, source, content_hash(text), warnings, _matchers(doc))
 
 
 def load_policy(path: str | Path) -> Policy:
