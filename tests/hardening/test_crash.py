@@ -1,5 +1,7 @@
 """kill -9 of one worker of a two-worker server under load: no acknowledged recommendation is
-lost, nothing is stored twice, and SQLite's file passes its integrity check.
+lost, nothing is stored twice, and SQLite's file passes its integrity check. The same server
+then shows a revoked key refused at once by every worker (the outage key cache is not used
+while the database answers).
 
 The lead's tests/e2e/test_server_process.py kills a whole single-process server; this kills one
 worker while its sibling keeps serving, on SQLite and on PostgreSQL.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,7 +21,14 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from service.models import Recommendation
-from tests.support.server import ServerProcess, create_key_cli, server_env, start_server
+from tests.support.server import (
+    ROOT,
+    TRIAGE,
+    ServerProcess,
+    create_key_cli,
+    server_env,
+    start_server,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -86,6 +96,18 @@ class Burst:
             time.sleep(0.02)
 
 
+def _revoked_key_is_refused_by_every_worker(server: ServerProcess, env: dict[str, str]) -> None:
+    """Each worker has seen (and cached) the key; after revocation none accepts it."""
+    secret = create_key_cli(env, "analyst", "to-revoke")
+    headers = {"Authorization": f"Bearer {secret}", "Connection": "close"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as http:
+        assert {http.get("/v1/recommendations?limit=1").status_code for _ in range(20)} == {200}
+        subprocess.run(
+            [TRIAGE, "keys", "revoke", secret.split("_")[1]], env=env, check=True, cwd=ROOT
+        )
+        assert {http.get("/v1/recommendations?limit=1").status_code for _ in range(20)} == {401}
+
+
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -105,6 +127,7 @@ def test_kill_9_of_one_worker_loses_and_corrupts_nothing(backend, request, tmp_p
             burst.wait_for(killed_at + 60)  # the surviving and the respawned worker serve on
         respawned = worker_pids(server)
         assert victim not in respawned
+        _revoked_key_is_refused_by_every_worker(server, env)
     finally:
         server.stop()
     assert set(burst.statuses) <= {200, 503}, set(burst.statuses)
