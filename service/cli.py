@@ -11,6 +11,7 @@ import typer
 
 from service import db
 from service.config import get_settings
+from service.integrations.cli import codes_app
 from service.policy.cli import policy_app
 from service.registry.cli import models_app
 
@@ -21,6 +22,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.add_typer(policy_app, name="policy")
+app.add_typer(codes_app, name="codes")
 
 
 @app.command()

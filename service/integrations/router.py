@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.db import session_scope
 from service.errors import ServiceError
-from service.integrations import webhooks
+from service.integrations import codes, webhooks
 from service.integrations.delivery import DeliveryWorker
 from service.integrations.eido import parse_eido
 from service.integrations.schemas import (
@@ -35,8 +35,12 @@ from service.triage.service import CallContext, triage_call
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run this process's webhook delivery worker while the app serves."""
+    """Apply the agency code table; run this process's webhook delivery worker while serving."""
     settings = get_integration_settings()
+    codes.load_configured_file(settings.codes_file)
+    codes.install_reloader()
+    with session_scope() as session:
+        codes.follow_code_table(app.state.runtime, session)
     worker = None
     if settings.webhook_worker:
         worker = DeliveryWorker(settings, app.state.settings.database_url)

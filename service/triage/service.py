@@ -57,12 +57,12 @@ def build_recommendation(
     snapshot: Snapshot, request: TriageRequest, context: CallContext
 ) -> Recommendation:
     """Classify the note and apply the policy: a new, unsaved recommendation row."""
+    from service.integrations.codes import policy_call_type
     from service.policy import decide
 
     prediction = snapshot.model.classify(request.narrative)
-    decision = decide(
-        snapshot.policy, prediction, call_type=request.call_type, narrative=request.narrative
-    )
+    call_type = policy_call_type(snapshot.model, request.call_type)  # agency code -> common type
+    decision = decide(snapshot.policy, prediction, call_type=call_type, narrative=request.narrative)
     tags = {
         name: {
             "probability": round(float(result.probability), 4),
