@@ -15,7 +15,7 @@ import time
 from sqlalchemy import select
 
 from service.config import get_settings
-from service.db import session_scope
+from service.db import get_engine, session_scope
 from service.errors import ServiceError
 from service.keys.service import Principal, is_well_formed, verify_secret
 from service.models import ApiKey
@@ -112,8 +112,8 @@ def principal_for_secret(secret: str) -> Principal | None:
     if database_health.is_down():
         return _from_cache(digest)
     try:
-        with session_scope() as session:
-            principal = verify_secret(session, secret)
+        with get_engine().connect() as conn:
+            principal = verify_secret(conn, secret)
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
