@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 
 from service.errors import ServiceError
 from service.keys.dependencies import CadKey
@@ -44,7 +44,7 @@ def triage(
             description="Retries with the same key are answered from the stored record.",
         ),
     ] = None,
-) -> TriageResponse:
+) -> Response:
     """Tag a dispatch note and recommend a response mode and backup level.
 
     The recommendation is committed to the database before this answer is sent.
@@ -55,4 +55,6 @@ def triage(
         idempotency_key=idempotency_key or None,
     )
     row = triage_call(snapshot_or_503(request), body, context)
-    return to_response(row)
+    # Serialized here, once: returned as a model, FastAPI would validate it a second time
+    # against response_model (which still documents the body in OpenAPI).
+    return Response(to_response(row).model_dump_json(), media_type="application/json")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service import metrics
 from service.config import get_settings
-from service.db import session_scope
+from service.db import write_transaction
 from service.errors import ServiceError
 from service.models import Recommendation
 from service.resilience.fallback import journal_recommendation
@@ -25,6 +26,7 @@ from service.triage.schemas import TriageRequest
 
 TAG_NAMES = ("mental_health", "drugs", "weapon", "routine")
 _ATTEMPTS = 3
+_TABLE = Recommendation.__table__
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,12 @@ def _existing_for_retry(
 ) -> Recommendation | None:
     """The stored answer to an earlier identical request, or 409 for a reused key."""
     if context.idempotency_key:
-        stored = session.scalar(
-            select(Recommendation).where(
-                Recommendation.api_key_id == context.api_key_id,
-                Recommendation.idempotency_key == context.idempotency_key,
-            )
+        stored = _load(
+            session,
+            select(_TABLE.c.id).where(
+                _TABLE.c.api_key_id == context.api_key_id,
+                _TABLE.c.idempotency_key == context.idempotency_key,
+            ),
         )
         if stored is not None:
             if stored.request_sha256 != candidate.request_sha256:
@@ -144,12 +147,23 @@ def _existing_for_retry(
 
 
 def _latest_version(session: Session, call_id: str) -> Recommendation | None:
-    return session.scalar(
-        select(Recommendation)
-        .where(Recommendation.call_id == call_id)
-        .order_by(Recommendation.call_version.desc())
-        .limit(1)
+    return _load(
+        session,
+        select(_TABLE.c.id)
+        .where(_TABLE.c.call_id == call_id)
+        .order_by(_TABLE.c.call_version.desc())
+        .limit(1),
     )
+
+
+def _load(session: Session, id_query: Select[Any]) -> Recommendation | None:
+    """The recommendation whose id ``id_query`` finds, if any.
+
+    Looked up as a bare Core query first: on every triage the answer is usually "none", and an
+    ORM query costs about twice as much; the entity is loaded only when there is one.
+    """
+    found = session.connection().execute(id_query).scalar()
+    return None if found is None else session.get(Recommendation, found)
 
 
 def store_recommendation(
@@ -210,8 +224,10 @@ def _commit(
     """Store ``candidate`` (rebuilt after a lost race); the stored row and the last candidate."""
     for attempt in range(_ATTEMPTS):
         try:
-            with session_scope(write=True) as session:
-                stored = store_recommendation(session, candidate, context)
+            # Group commit on SQLite: concurrent triages share one transaction and disk sync.
+            stored = write_transaction(
+                functools.partial(store_recommendation, candidate=candidate, context=context)
+            )
             break
         except IntegrityError:
             # A concurrent request took the same version number or idempotency key: look again.
