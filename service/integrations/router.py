@@ -100,7 +100,7 @@ def triage_eido(
             description="Retries with the same key are answered from the stored record.",
         ),
     ] = None,
-) -> TriageResponse:
+) -> Response:
     """Triage a NENA EIDO incident document; answers exactly like `POST /v1/triage`.
 
     The call id is `incidentComponent.incidentTrackingIdentifier`, else its `$id`; the note is
@@ -116,7 +116,8 @@ def triage_eido(
         source="eido",
     )
     row = triage_call(snapshot_or_503(request), parsed.request, context)
-    return to_response(row)
+    # Serialized once, like POST /v1/triage (response_model still documents the body).
+    return Response(to_response(row).model_dump_json(), media_type="application/json")
 
 
 @router.get(
