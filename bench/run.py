@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -63,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--storages", default="sqlite,postgresql", help="HTTP storages among sqlite,postgresql"
     )
     parser.add_argument(
+        "--model", type=Path, help="benchmark this model artifact instead of the shipped one"
+    )
+    parser.add_argument(
         "--keep-workdir",
         action="store_true",
         help="keep server logs, wrk scripts and py-spy output",
@@ -85,6 +89,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections, merge with earlier figures, write the report."""
     args = parse_args(argv)
+    if args.model:
+        os.environ["TRIAGE_MODEL_PATH"] = str(args.model.resolve())
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     results["machine"] = machine.describe()
     workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))

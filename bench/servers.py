@@ -45,7 +45,8 @@ def http_status(port: int, path: str, timeout: float = 1.0) -> int | None:
 
 def server_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     """The production defaults (INFO JSON logs to stderr) with this run's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    keep = {"TRIAGE_MODEL_PATH"}  # set by ``bench.run --model``
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_") or k in keep}
     env.update(
         {
             "TRIAGE_DATABASE_URL": database_url,
