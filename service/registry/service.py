@@ -92,7 +92,11 @@ def model_facts(model: Any) -> tuple[str | None, dict[str, Any]]:
 
 def register(source: Path, *, settings: Settings, actor: str | None) -> ModelVersion:
     """Copy an artifact into the registry, prove it loads, and record it as a candidate."""
-    if not source.is_file():
+    try:
+        found = source.is_file()
+    except OSError:  # e.g. a name longer than the filesystem allows: not a file either
+        found = False
+    if not found:
         raise ServiceError(404, "not_found", f"no model file at {source}")
     name, sha256 = store_artifact(source, settings.model_dir)
     stored = settings.model_dir / name
