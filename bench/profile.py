@@ -1,9 +1,10 @@
 """Profile the triage request on the live server with py-spy and sum the samples by area.
 
-py-spy samples every thread of the real ``triage serve`` process (the route runs in the thread
-pool, where an in-process profiler such as pyinstrument, which follows one thread, sees
-nothing) while wrk keeps it saturated. Idle threads are not counted, so the shares are shares
-of the CPU time the server spent.
+py-spy samples the real ``triage serve`` process (the route runs in the thread pool, where an
+in-process profiler such as pyinstrument, which follows one thread, sees nothing) while wrk
+keeps it saturated. Only the thread holding the GIL is sampled (``--gil``): one worker process
+runs one Python thread at a time, so the shares are shares of the Python time per request
+(waits on the disk or the database, with the GIL released, are not in them).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def profile_suite(storage: str, seconds: float, workdir: Path, log: Callable[[st
                     "--format",
                     "raw",
                     "--nonblocking",
+                    "--gil",
                     "--output",
                     str(raw_path),
                 ],

@@ -258,8 +258,8 @@ def _http_md(results: dict) -> list[str]:
         f"### Fixed rate ({fig['plan']['rate']:.0f} req/s for {fig['plan']['rate_seconds']:.0f} s)",
         "",
         "| server | storage | workers | achieved req/s | median | p90 | p99 | p99.9 | max "
-        "| 200s | all 200s stored | load avg before |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| 200s | other answers / errors | all 200s stored | load avg before |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in runs:
         if r["mode"] != "fixed_rate":
@@ -269,7 +269,7 @@ def _http_md(results: dict) -> list[str]:
             f"| {r['kind']} | {r['storage'] or '-'} | {r['workers']} | {r['achieved_rps']} | "
             f"{lat['median_ms']:.1f} ms | {lat['p90_ms']:.1f} ms | {lat['p99_ms']:.1f} ms | "
             f"{lat['p999_ms']:.1f} ms | {lat['max_ms']:.1f} ms | {r['ok']:,} | "
-            f"{_stored_cell(r)} | {r['load_average_before']} |"
+            f"{_others(r)} | {_stored_cell(r)} | {r['load_average_before']} |"
         )
     lines += [
         "",
@@ -294,6 +294,13 @@ def _http_md(results: dict) -> list[str]:
             f"{r.get('stored_not_acknowledged', '-')} |"
         )
     return lines + [""]
+
+
+def _others(run: dict) -> str:
+    """Non-200 answers by status, and socket errors, of a fixed-rate run."""
+    parts = [f"{n} x {code}" for code, n in run.get("statuses", {}).items() if code != "200"]
+    parts += [f"{n} x {name}" for name, n in run.get("errors", {}).items()]
+    return ", ".join(parts) or "none"
 
 
 def _stored_cell(run: dict) -> str:
@@ -344,9 +351,10 @@ def _profile_md(results: dict) -> list[str]:
     fig = _section(results, "profile")
     if fig:
         lines += [
-            "py-spy sampled every thread of a 1-worker `triage serve` at 200 Hz while "
-            "wrk -c16 saturated it; shares of the non-idle samples (a sample counts in "
-            "every area on its stack, so inclusive shares overlap).",
+            "py-spy sampled the thread holding the GIL in a 1-worker `triage serve` at "
+            "200 Hz while wrk -c16 saturated it: shares of the Python time (a sample counts "
+            "in every area on its stack, so inclusive shares overlap; disk and database "
+            "waits, with the GIL released, are not counted).",
             "",
         ]
         for storage, p in fig.items():
