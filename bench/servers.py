@@ -16,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The ``triage`` command, run as a module from this tree (cwd=ROOT) so that a benchmark of
+# another checkout measures that checkout's code, not the one installed in the virtualenv.
+TRIAGE = [str(BIN / "python"), "-m", "service.cli"]
 PG_ADMIN_URL = "postgresql://root@127.0.0.1:5432/postgres"
 
 
@@ -92,7 +95,7 @@ class Server:
 def triage_argv(port: int, workers: int) -> list[str]:
     """The production command line."""
     return [
-        str(BIN / "triage"),
+        *TRIAGE,
         "serve",
         "--host",
         "127.0.0.1",
@@ -106,7 +109,9 @@ def triage_argv(port: int, workers: int) -> list[str]:
 def ceiling_argv(port: int, workers: int) -> list[str]:
     """The bare app with the uvicorn settings ``triage serve`` uses."""
     return [
-        str(BIN / "uvicorn"),
+        str(BIN / "python"),
+        "-m",
+        "uvicorn",
         "bench.ceiling:create_app",
         "--factory",
         "--host",
@@ -162,7 +167,7 @@ def running(argv: list[str], env: dict[str, str], workdir: Path, port: int) -> I
 def create_key(env: dict[str, str], role: str = "cad") -> str:
     """A key made with the real CLI; the secret is the last line of its output."""
     out = subprocess.run(
-        [str(BIN / "triage"), "keys", "create", "--role", role, "--name", "bench"],
+        [*TRIAGE, "keys", "create", "--role", role, "--name", "bench"],
         env=env,
         cwd=ROOT,
         capture_output=True,
