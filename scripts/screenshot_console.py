@@ -64,7 +64,8 @@ def _free_port() -> int:
 
 def _start(database_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    keep = ("TRIAGE_MODEL_PATH",)  # the shipped model unless you point at another one
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_") or k in keep}
     env.update(
         TRIAGE_DATABASE_URL=database_url,
         TRIAGE_LOG_LEVEL="WARNING",
@@ -122,7 +123,8 @@ def _capture(url: str, secret: str, calls: list[dict], out_dir: Path) -> None:
             page.wait_for_selector(
                 f"#row-{calls[index]['recommendation_id']}:not([data-state=pending])"
             )
-        focus = next((c for c in calls if c["needs_review"]), calls[3])
+        pending = calls[2:]  # the first two were just decided
+        focus = next((c for c in reversed(pending) if c["needs_review"]), calls[-1])
         page.goto(f"{url}/console?call={focus['recommendation_id']}")
         page.wait_for_selector("#live[data-state=live]")
         page.screenshot(path=str(out_dir / "console.png"))
