@@ -86,3 +86,59 @@ def test_the_concurrency_cap_answers_503_with_retry_after_after_a_bounded_wait()
     assert refused.value.headers["Retry-After"] == "1"
     with cap.slot():  # slots come back
         pass
+
+
+@pytest.fixture
+def app_with(configured, monkeypatch):  # type: ignore[no-untyped-def]
+    """A started app whose settings carry the given TRIAGE_* overrides."""
+    from contextlib import contextmanager
+
+    from service.config import get_settings
+    from service.main import create_app
+
+    @contextmanager
+    def start(**overrides: str):  # type: ignore[no-untyped-def]
+        for name, value in overrides.items():
+            monkeypatch.setenv(f"TRIAGE_{name.upper()}", value)
+        get_settings.cache_clear()
+        with TestClient(create_app()) as client:
+            yield client
+
+    return start
+
+
+NOTE = {"call_id": "L-1", "narrative": "LOUD MUSIC FROM APT 4B"}
+
+
+def test_the_rate_limit_answers_429_with_retry_after_in_the_error_shape(app_with, make_key):
+    from tests.conftest import auth
+
+    with app_with(rate_limit_requests="3", rate_limit_window_seconds="3600") as client:
+        headers = auth(make_key("cad"))
+        statuses = [client.post("/v1/triage", json=NOTE, headers=headers) for _ in range(4)]
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+    refused = statuses[-1]
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600
+
+
+def test_the_deadline_is_applied_to_every_request(app_with, make_key):
+    with app_with(request_timeout_seconds="0.000001") as client:
+        response = client.get("/readyz")
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "timeout"
+
+
+def test_triage_past_the_concurrency_cap_gets_503(app_with, make_key):
+    from service.resilience.limits import triage_slot
+    from tests.conftest import auth
+
+    with app_with(max_concurrent_triage="1", concurrency_wait_seconds="0") as client:
+        headers = auth(make_key("cad"))
+        with triage_slot(1, 0.0):  # the one slot is busy
+            busy = client.post("/v1/triage", json=NOTE, headers=headers)
+        free = client.post("/v1/triage", json=NOTE, headers=headers)
+    assert busy.status_code == 503
+    assert busy.json()["error"]["code"] == "overloaded"
+    assert busy.headers["retry-after"] == "1"
+    assert free.status_code == 200

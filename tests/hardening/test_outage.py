@@ -6,6 +6,7 @@ A private PostgreSQL cluster (its own port and directory) is stopped and started
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import threading
 import time
@@ -170,3 +171,71 @@ def test_a_worker_killed_during_an_outage_loses_no_journaled_answer(cluster, tmp
     received = load.received()
     assert len(received) == 40
     assert sorted(set(_stored_ids(cluster.url)) - before) == sorted(received)
+
+
+@pytest.fixture
+def outage_app(cluster, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The app in this process on a fresh schema of the private cluster."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    from service import db
+    from service.config import get_settings
+    from service.main import create_app
+
+    schema = "o_" + secrets.token_hex(4)
+    admin = create_engine(cluster.url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", f"{cluster.url}?options=-csearch_path%3D{schema}")
+    monkeypatch.setenv("TRIAGE_JOURNAL_DIR", str(tmp_path / "journal"))
+    monkeypatch.setenv("TRIAGE_JOURNAL_REPLAY_INTERVAL_SECONDS", "0.2")
+    monkeypatch.setenv("TRIAGE_RATE_LIMIT_REQUESTS", "1000")
+    get_settings.cache_clear()
+    db.dispose_engines()
+    try:
+        with TestClient(create_app()) as client:
+            yield client
+    finally:
+        db.dispose_engines()
+        get_settings.cache_clear()
+
+
+def test_during_an_outage_keys_reads_and_readiness_behave_as_documented(cluster, outage_app):
+    from service import db
+    from service.keys.service import create_key
+
+    with db.session_scope(write=True) as session:
+        seen = {"Authorization": f"Bearer {create_key(session, role='cad', name='seen')[1]}"}
+        unseen = {"Authorization": f"Bearer {create_key(session, role='cad', name='unseen')[1]}"}
+    note = {"call_id": "IP-1", "narrative": "MALE WITH A KNIFE, OFF HIS MEDS"}
+    assert outage_app.post("/v1/triage", json=note, headers=seen).status_code == 200
+    cluster.stop()
+    try:
+        update = {**note, "narrative": note["narrative"] + "\nUPDT: NOW CALM, KNIFE DROPPED"}
+        journaled = outage_app.post("/v1/triage", json=update, headers=seen)
+        retry = outage_app.post("/v1/triage", json=update, headers=seen)
+        stranger = outage_app.post("/v1/triage", json=note, headers=unseen)
+        listing = outage_app.get("/v1/recommendations", headers=seen)
+        ready = outage_app.get("/readyz")
+        serving = outage_app.get("/readyz/triage")
+    finally:
+        cluster.start()
+    assert journaled.status_code == 200
+    assert retry.json()["recommendation_id"] == journaled.json()["recommendation_id"]
+    assert stranger.status_code == 503  # a key never verified cannot be checked now
+    assert stranger.json()["error"]["code"] == "database_unavailable"
+    assert listing.status_code == 503 and listing.headers["retry-after"]
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "unreachable"
+    assert ready.json()["mode"] == "degraded-journaling"
+    assert serving.status_code == 200
+    _wait(lambda: outage_app.get("/readyz").status_code == 200, timeout=30, step=0.2)
+    _wait(lambda: outage_app.get("/readyz").json()["journal"]["segments_pending"] == 0)
+    stored = outage_app.get(
+        f"/v1/recommendations/{journaled.json()['recommendation_id']}", headers=seen
+    ).json()
+    assert stored["call_version"] == 2  # renumbered against the database on replay
+    assert stored["changes"]["previous_recommendation_id"]
+    assert outage_app.post("/v1/triage", json=note, headers=unseen).status_code == 200
