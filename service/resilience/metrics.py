@@ -22,7 +22,7 @@ REPLAY_SKIPPED = Counter(
 PENDING_SEGMENTS = Gauge(
     "triage_journal_segments",
     "Journal segments waiting for replay in this process's journal directory.",
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 RATE_LIMITED = Counter("triage_rate_limited_total", "Requests refused with 429.")
 RATE_LIMIT_FAIL_OPEN = Counter(

@@ -123,9 +123,7 @@ def replay_all(journal: Journal) -> int:
     """Seal this process's segment and replay every closed segment; raises if the DB fails."""
     if journal.active_path is not None:
         journal.seal()
-    inserted = sum(replay_segment(path) for path in journal.segments())
-    metrics.PENDING_SEGMENTS.set(len(journal.segments()))
-    return inserted
+    return sum(replay_segment(path) for path in journal.segments())
 
 
 class Replayer:
@@ -140,6 +138,7 @@ class Replayer:
 
     def run_once(self) -> None:
         """One pass; never raises (a failure leaves the journal for the next pass)."""
+        metrics.PENDING_SEGMENTS.set(len(self.journal.segments()))
         if database_health.is_down() and not db.ping():
             return
         try:
