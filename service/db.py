@@ -61,6 +61,7 @@ def create_db_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 15},
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            hide_parameters=True,  # a failed statement's error never carries a narrative
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -91,3 +91,19 @@ def test_no_secret_and_no_narrative_in_logs_or_metrics(sqlite_url, tmp_path):
         leaked = [piece for piece in _pieces(note) if piece in log or piece in metrics_text]
         assert leaked == [], leaked
     assert "555-867-5309" not in log
+
+
+def test_a_failed_statement_does_not_carry_the_note_in_its_error(configured):
+    """Tracebacks of unexpected errors are logged by the server: they must not quote notes."""
+    from sqlalchemy.exc import IntegrityError
+
+    from service import db
+    from tests.hardening.rows import make_row
+
+    first = make_row(narrative=f"{MARK} FIRST NOTE")
+    with db.session_scope(write=True) as session:
+        session.add(first)
+    with pytest.raises(IntegrityError) as failed:
+        with db.session_scope(write=True) as session:
+            session.add(make_row(id=first.id, narrative=f"{MARK} SECOND NOTE"))
+    assert MARK not in str(failed.value)
