@@ -23,6 +23,7 @@ class Segment:
     text: str
     tags: tuple[str, ...] = ()
     negated: tuple[str, ...] = ()
+    label: tuple[str, ...] = ()  # on the last segment of a marked run: every tag in the run
 
     @property
     def marked(self) -> bool:
@@ -99,7 +100,22 @@ def highlight(
             tags, neg = _key(positive, negative, start)
             segments.append(Segment(text[start:i], tags, neg))
             start = i
-    return Highlighted(segments=segments, not_found=not_found)
+    return Highlighted(segments=_label_runs(segments), not_found=not_found)
+
+
+def _label_runs(segments: list[Segment]) -> list[Segment]:
+    """Label each run of adjacent evidence segments once, at its end, with all its tags."""
+    out: list[Segment] = []
+    run: set[str] = set()
+    for index, segment in enumerate(segments):
+        run |= set(segment.tags)
+        last_of_run = index + 1 == len(segments) or not segments[index + 1].tags
+        if segment.tags and last_of_run:
+            segment = Segment(segment.text, segment.tags, segment.negated, tuple(sorted(run)))
+        if not segment.tags or last_of_run:
+            run = set()
+        out.append(segment)
+    return out
 
 
 def _key(

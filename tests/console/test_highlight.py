@@ -53,3 +53,12 @@ def test_phrases_accept_strings_or_dicts_and_ignore_junk():
 def test_segments_always_rebuild_the_text(text, phrases):
     result = highlight(text, {"weapon": phrases}, {"drugs": phrases[:1]})
     assert "".join(s.text for s in result.segments) == text
+
+
+def test_each_run_of_marks_is_labelled_once_with_all_its_tags():
+    result = highlight(
+        "HEARING VOICES, OFF MEDS", {"mental_health": ["hearing voices"], "drugs": ["voices"]}, {}
+    )
+    labelled = [(s.text, s.label) for s in result.segments if s.label]
+    assert labelled == [("VOICES", ("drugs", "mental_health"))]
+    assert [s.text for s in result.segments if s.tags] == ["HEARING ", "VOICES"]

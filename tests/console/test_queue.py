@@ -42,7 +42,8 @@ def test_detail_highlights_evidence_and_shows_rule_guidance_and_versions(
     evidence = explained_tags(rec["explanation"])["weapon"]["evidence"]
     assert evidence, "the model gives evidence for a present weapon tag"
     assert '<mark class="ev tag-weapon"' in html
-    marked = html.split('<mark class="ev tag-weapon"')[1].split("<sup")[0].split(">", 1)[1]
+    mark = html.split('<mark class="ev tag-weapon"')[1].split("</mark>")[0]
+    marked = mark.split(">", 1)[1].split("<sup")[0]
     assert marked.lower() in NOTES["knife"].lower()
     assert rec["explanation"]["rule"] in html
     for condition in rec["explanation"]["conditions"]:
