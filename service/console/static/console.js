@@ -256,6 +256,8 @@
     const form = detail.querySelector(".accept-form");
     if (!canDecide || !form) return announce("Nothing to accept here.");
     if (!detailShows(selectedId)) return announce("Still loading the call; try again.");
+    const row = document.getElementById("row-" + selectedId);
+    if (row && row.dataset.state === "accepted") return announce("Already accepted.");
     submitDecision(form);
   }
 
