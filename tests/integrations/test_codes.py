@@ -97,7 +97,7 @@ def test_versions_are_stored_and_the_same_content_is_not_stored_twice(configured
         assert active_table(session).version == 2
 
 
-def test_cli_loads_lists_and_shows_tables(sqlite_url, tmp_path):
+def test_the_triage_command_loads_a_table(sqlite_url, tmp_path):
     env = server_env(sqlite_url, tmp_path)
     good = _write(tmp_path, "agency.csv", MENTAL_AGENCY)
     run = subprocess.run(
@@ -109,27 +109,26 @@ def test_cli_loads_lists_and_shows_tables(sqlite_url, tmp_path):
         check=True,
     )
     assert "loaded code table version 1 (3 codes)" in run.stdout
-    run = subprocess.run(
-        [TRIAGE, "codes", "load", str(good)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "unchanged: version 1" in run.stdout
+
+
+def test_cli_reloads_refuses_lists_and_shows(configured, tmp_path):
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    runner = CliRunner()
+    good = _write(tmp_path, "agency.csv", MENTAL_AGENCY)
+    assert "version 1 (3 codes)" in runner.invoke(app, ["codes", "load", str(good)]).output
+    assert "unchanged: version 1" in runner.invoke(app, ["codes", "load", str(good)]).output
     bad = _write(tmp_path, "bad.csv", "code,meaning,category\n10-96,,routine\n")
-    run = subprocess.run(
-        [TRIAGE, "codes", "load", str(bad)], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    assert run.returncode == 2 and "line 2" in run.stderr
-    listed = subprocess.run(
-        [TRIAGE, "codes", "list"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    assert listed.startswith("1\tactive\t") and "ops" in listed
-    shown = subprocess.run(
-        [TRIAGE, "codes", "show"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
+    result = runner.invoke(app, ["codes", "load", str(bad)])
+    assert result.exit_code == 2 and "line 2" in result.output
+    routine = _write(tmp_path, "b.csv", ROUTINE_AGENCY)
+    runner.invoke(app, ["codes", "load", str(routine), "--by", "ops"])
+    listed = runner.invoke(app, ["codes", "list"]).output.splitlines()
+    assert listed[0].startswith("2\tactive\t") and "ops" in listed[0]
+    assert listed[1].startswith("1\told\t")
+    shown = runner.invoke(app, ["codes", "show", "--version", "1"]).output
     assert parse_codes(shown) == read_codes_file(good)
 
 
