@@ -10,8 +10,10 @@ import sys
 import httpx
 import pytest
 
+from service import db
+from service.keys.service import create_key
 from tests.integrations.receiver import running_receiver
-from tests.support.server import ROOT, create_key_cli, running_server, server_env
+from tests.support.server import ROOT, running_server, server_env
 
 EXAMPLE = ROOT / "docs" / "examples" / "triage_client.py"
 
@@ -53,6 +55,17 @@ def test_client_retries_5xx_with_the_same_idempotency_key():
     assert seen.count(("refused", "")) == 1  # a 409 is never retried
 
 
+def _keys(database_url: str, *roles: str) -> list[str]:
+    """Keys stored straight in the server's database (the keys CLI has its own tests)."""
+    db.upgrade_schema(database_url)
+    secrets = []
+    for role in roles:
+        with db.session_scope(write=True, url=database_url) as session:
+            secrets.append(create_key(session, role=role, name="e2e")[1])
+    db.dispose_engines()
+    return secrets
+
+
 @pytest.mark.e2e
 def test_the_example_runs_against_a_real_server_that_pushes_signed_webhooks(sqlite_url, tmp_path):
     env = server_env(
@@ -62,8 +75,7 @@ def test_the_example_runs_against_a_real_server_that_pushes_signed_webhooks(sqli
         TRIAGE_WEBHOOK_BACKOFF_SECONDS="0",
         TRIAGE_WEBHOOK_POLL_SECONDS="0.1",
     )
-    cad, admin = create_key_cli(env, "cad"), create_key_cli(env, "admin")
-    dispatcher = create_key_cli(env, "dispatcher")
+    cad, admin, dispatcher = _keys(sqlite_url, "cad", "admin", "dispatcher")
     client_mod = _example()
     with running_receiver(fail_first=True) as rx, running_server(env, tmp_path) as server:
         hook = httpx.post(
