@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from service.errors import ServiceError
 from service.integrations.eido import html_to_text, parse_eido
@@ -145,3 +147,68 @@ def test_a_non_object_body_is_422():
     with pytest.raises(ServiceError) as exc:
         parse_eido(["not", "an", "object"])
     assert exc.value.status == 422
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=25,
+)
+KEYS = st.sampled_from(
+    [
+        "incidentComponent",
+        "notesComponent",
+        "$id",
+        "callComponent",
+        "notesActionComments",
+        "incidentTypeInternalCode",
+        "lastUpdateTimeStamp",
+        "lastUpdateTimestamp",
+        "incidentTrackingIdentifier",
+    ]
+)
+EIDO_LIKE = st.recursive(
+    st.none() | st.integers() | st.text(max_size=40) | st.just("<p>KNIFE &amp; GUN</p>"),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(KEYS, children, max_size=5),
+    max_leaves=30,
+)
+
+STAMP = (
+    st.text(max_size=30) | st.just("2026-11-26T20:00:00Z") | st.just("2026-11-26T19:00:00-05:00")
+)
+NOTE = st.fixed_dictionaries(
+    {"notesActionComments": st.text(max_size=60) | st.just("<p>KNIFE</p>") | st.integers()},
+    optional={"lastUpdateTimeStamp": STAMP, "lastUpdateTimestamp": STAMP},
+)
+INCIDENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "$id": st.text(max_size=70),
+        "incidentTrackingIdentifier": st.text(max_size=10),
+        "incidentTypeInternalCode": st.text(max_size=70) | st.integers(),
+        "incidentTypeCommonRegistryText": st.text(max_size=20),
+    },
+)
+STRUCTURED = st.fixed_dictionaries(
+    {
+        "incidentComponent": INCIDENT | st.lists(INCIDENT, max_size=2),
+        "notesComponent": st.lists(NOTE, max_size=4) | NOTE,
+    },
+    optional={
+        "$id": st.text(max_size=20),
+        "callComponent": st.lists(st.fixed_dictionaries({"callStartTimestamp": STAMP}), max_size=2),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(JSON, EIDO_LIKE, STRUCTURED))
+def test_any_json_is_either_a_triage_request_or_a_422(document):
+    try:
+        parsed = parse_eido(document)
+    except ServiceError as exc:
+        assert exc.status == 422 and exc.fields
+        return
+    assert 1 <= len(parsed.request.call_id) <= 64 and parsed.request.narrative.strip()
