@@ -252,3 +252,29 @@ def test_signature_recipe():
     assert not verify_signature("whsec_test", "v1=abc", body)
     rotated = header + ",v1=" + "0" * 64
     assert verify_signature("whsec_test", rotated, body, now=1_800_000_000)
+
+
+def test_concurrent_triages_each_get_exactly_one_event(client, make_key):
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin, cad = make_key("admin"), make_key("cad")
+    client.app.state.webhook_worker.stop()
+    _register(client, admin, "https://cad.example.gov/hooks")
+
+    def triage(i: int) -> int:
+        body = {"call_id": f"G-{i}", "narrative": f"{NOTE} UNIT {i}"}
+        return client.post("/v1/triage", json=body, headers=auth(cad)).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(triage, range(24))) == {200}
+    with db.session_scope() as session:
+        recs = set(session.scalars(select(Recommendation.id)))
+        per_rec = session.execute(
+            select(WebhookEvent.recommendation_id, func.count()).group_by(
+                WebhookEvent.recommendation_id
+            )
+        ).all()
+        deliveries = session.scalar(select(func.count()).select_from(WebhookDelivery))
+    assert len(recs) == 24
+    assert dict(per_rec) == dict.fromkeys(recs, 1)
+    assert deliveries == 24
