@@ -12,6 +12,7 @@ import json
 import random
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import __version__
@@ -36,6 +37,8 @@ ATTEMPTS = Counter(
 )
 _WAKE = threading.Event()
 _ERROR_LIMIT = 500
+_PRUNE_EVERY_SECONDS = 3600.0
+FINISHED = ("delivered", "failed", "cancelled")
 
 
 def wake_workers() -> None:
@@ -131,8 +134,12 @@ class DeliveryWorker:
             self._thread = None
 
     def _run(self) -> None:
+        next_prune = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
+                    self.prune()
                 handled = self.run_once()
             except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad moment
                 log.warning("webhook_worker_error", error=type(exc).__name__)
@@ -140,6 +147,23 @@ class DeliveryWorker:
             if handled < self.settings.webhook_batch_size:
                 _WAKE.wait(self.settings.webhook_poll_seconds)
                 _WAKE.clear()
+
+    def prune(self) -> int:
+        """Delete finished deliveries (and their events) older than the retention period."""
+        days = self.settings.webhook_retention_days
+        if days <= 0:
+            return 0
+        cutoff = utcnow() - timedelta(days=days)
+        with session_scope(write=True, url=self.database_url) as session:
+            result = session.execute(
+                delete(WebhookDelivery).where(
+                    WebhookDelivery.status.in_(FINISHED), WebhookDelivery.created_at < cutoff
+                )
+            )
+            removed = getattr(result, "rowcount", 0)
+            orphan = ~exists().where(WebhookDelivery.event_id == EventRow.id)
+            session.execute(delete(EventRow).where(EventRow.created_at < cutoff, orphan))
+        return int(removed or 0)
 
     def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each; returns how many were tried."""

@@ -22,6 +22,7 @@ class IntegrationSettings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=3600.0, ge=0)
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     webhook_batch_size: int = Field(default=20, ge=1)
+    webhook_retention_days: int = Field(default=30, ge=0)  # finished deliveries; 0: keep all
     codes_file: Path | None = None
 
 

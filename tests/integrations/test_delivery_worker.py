@@ -156,3 +156,24 @@ def test_event_body_is_canonical_json_without_the_narrative(configured):
         with_note = event_body(session, event, endpoint)
     assert body.startswith(b'{"created_at":') and b"LOUD MUSIC" not in body
     assert b'"narrative":"LOUD MUSIC APT 4"' in with_note
+
+
+def test_finished_deliveries_past_retention_are_pruned(configured):
+    ids = _queue(3)
+    old = utcnow() - timedelta(days=31)
+    first, second, third = sorted(ids)
+    with db.session_scope(write=True) as session:
+        session.execute(update(WebhookDelivery).values(created_at=old))
+        session.execute(update(WebhookEvent).values(created_at=old))
+        session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id == first).values(status="delivered")
+        )
+        session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id == second).values(status="failed")
+        )
+    worker = _worker(configured)
+    assert worker.prune() == 2
+    with db.session_scope() as session:
+        assert list(session.scalars(select(WebhookDelivery.id))) == [third]  # pending: kept
+        assert len(list(session.scalars(select(WebhookEvent.id)))) == 1
+    worker.stop()
