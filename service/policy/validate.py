@@ -18,15 +18,42 @@ from service.policy.reachability import shadowed_rules
 MAX_BACKUP_LEVEL = 3
 
 
+MAX_VALUES = 50_000  # after alias expansion; the default policy has about 1,000
+
+
 def read_yaml(text: str, source: str) -> tuple[Any, list[PolicyProblem]]:
-    """Parse YAML; a syntax error becomes a problem naming the line."""
+    """Parse YAML; a syntax error, or a document that aliases blow up, becomes a problem."""
     try:
-        return yaml.safe_load(text), []
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [PolicyProblem(source, None, f"not valid YAML{where}: {problem}")]
+    except RecursionError:
+        return None, [PolicyProblem(source, None, "not valid YAML: nested too deeply")]
+    if _exceeds(raw, MAX_VALUES):
+        message = (
+            f"more than {MAX_VALUES} values once YAML aliases are expanded (or self-referential)"
+        )
+        return None, [PolicyProblem(source, None, message)]
+    return raw, []
+
+
+def _exceeds(raw: Any, budget: int) -> bool:
+    """True when walking ``raw`` visits more than ``budget`` values (stops early; cycles too)."""
+    stack, seen = [raw], 0
+    while stack:
+        value = stack.pop()
+        seen += 1
+        if seen > budget:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def check_document(raw: Any, source: str) -> tuple[PolicyDocument | None, list[PolicyProblem]]:
@@ -77,7 +104,8 @@ def _partial_semantics(raw: dict[str, Any], source: str) -> list[PolicyProblem]:
     modes = raw.get("modes") if isinstance(raw.get("modes"), dict) else None
     lists = raw.get("phrase_lists") if isinstance(raw.get("phrase_lists"), dict) else {}
     rules: list[Rule] = []
-    for item in raw.get("rules") or []:
+    items = raw.get("rules")
+    for item in items if isinstance(items, list) else []:
         try:
             rules.append(Rule.model_validate(item))
         except ValidationError:

@@ -294,3 +294,25 @@ def test_default_policy_is_valid_without_warnings() -> None:
         "armed_response",
         "armed_crisis_response",
     }
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    with pytest.raises(PolicyError, match="more than 50000 values once YAML aliases"):
+        parse_policy("\n".join(lines) + "\n", SOURCE)
+
+
+def test_self_referential_and_deep_documents_are_refused() -> None:
+    with pytest.raises(PolicyError, match="self-referential"):
+        parse_policy("modes: &m {x: *m}\n", SOURCE)
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        parse_policy("[" * 600 + "]" * 600, SOURCE)
+
+
+@pytest.mark.parametrize("rules", ["5", "text", "{a: 1}", "[1, [2], null]"])
+def test_odd_rule_containers_are_problems_not_crashes(rules: str) -> None:
+    text = yaml.safe_dump(base()).replace("rules:", "old_rules:") + f"rules: {rules}\n"
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, SOURCE)
+    assert any("rules" in str(p) for p in caught.value.problems)
