@@ -53,7 +53,9 @@ class ServerProcess:
 
 def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a server process using ``database_url``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    # Only the model path passes through, so a suite run can test another artifact.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TRIAGE_") or k == "TRIAGE_MODEL_PATH"}
     env.update({
         "TRIAGE_DATABASE_URL": database_url,
         "TRIAGE_JOURNAL_DIR": str(tmp_path / "journal"),
