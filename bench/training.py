@@ -58,6 +58,13 @@ def training_argv(notes: int, out: Path) -> list[str]:
 
 def training_suite(sizes: tuple[int, ...], workdir: Path, log: Callable[[str], None]) -> dict:
     """One training run per size, smallest first."""
+    method = (
+        "`python -m training.streaming` in a child process; peak memory is the child's "
+        "ru_maxrss (os.wait4)."
+    )
+    if not (servers.ROOT / "training" / "streaming.py").exists():
+        log("  training/streaming.py is not there yet: nothing to measure")
+        return {"runs": [], "method": method + " Not run: training/streaming.py is missing."}
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     runs = []
     for notes in sizes:
@@ -73,8 +80,4 @@ def training_suite(sizes: tuple[int, ...], workdir: Path, log: Callable[[str], N
             f"  train {notes:>9,} notes: {run['seconds']:.1f} s, peak {run['peak_rss_mib']:.0f} "
             f"MiB, exit {run['exit_code']}"
         )
-    return {
-        "runs": runs,
-        "method": "`python -m training.streaming` in a child process; peak "
-        "memory is the child's ru_maxrss (os.wait4).",
-    }
+    return {"runs": runs, "method": method}
