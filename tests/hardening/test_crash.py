@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,14 +20,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from service.models import Recommendation
-from tests.support.server import (
-    ROOT,
-    TRIAGE,
-    ServerProcess,
-    create_key_cli,
-    server_env,
-    start_server,
-)
+from tests.hardening.keys import key_for, revoke
+from tests.support.server import ServerProcess, server_env, start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -98,13 +91,11 @@ class Burst:
 
 def _revoked_key_is_refused_by_every_worker(server: ServerProcess, env: dict[str, str]) -> None:
     """Each worker has seen (and cached) the key; after revocation none accepts it."""
-    secret = create_key_cli(env, "analyst", "to-revoke")
+    secret = key_for(env["TRIAGE_DATABASE_URL"], "analyst", "to-revoke")
     headers = {"Authorization": f"Bearer {secret}", "Connection": "close"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=10) as http:
         assert {http.get("/v1/recommendations?limit=1").status_code for _ in range(20)} == {200}
-        subprocess.run(
-            [TRIAGE, "keys", "revoke", secret.split("_")[1]], env=env, check=True, cwd=ROOT
-        )
+        revoke(env["TRIAGE_DATABASE_URL"], secret)
         assert {http.get("/v1/recommendations?limit=1").status_code for _ in range(20)} == {401}
 
 
@@ -114,7 +105,7 @@ def _revoked_key_is_refused_by_every_worker(server: ServerProcess, env: dict[str
 def test_kill_9_of_one_worker_loses_and_corrupts_nothing(backend, request, tmp_path):
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
     env = server_env(url, tmp_path)
-    key = create_key_cli(env, "cad")
+    key = key_for(url, "cad")
     server = start_server(env, tmp_path, workers=2)
     try:
         workers = worker_pids(server)

@@ -13,7 +13,8 @@ import secrets
 import httpx
 import pytest
 
-from tests.support.server import create_key_cli, running_server, server_env
+from tests.hardening.keys import key_for
+from tests.support.server import running_server, server_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -76,7 +77,7 @@ def _exercise(url: str, keys: dict[str, str]) -> str:
 
 def test_no_secret_and_no_narrative_in_logs_or_metrics(sqlite_url, tmp_path):
     env = server_env(sqlite_url, tmp_path, TRIAGE_LOG_LEVEL="DEBUG", TRIAGE_LOG_JSON="true")
-    keys = {role: create_key_cli(env, role) for role in ("cad", "dispatcher", "analyst")}
+    keys = {role: key_for(sqlite_url, role) for role in ("cad", "dispatcher", "analyst")}
     with running_server(env, tmp_path) as server:
         metrics_text = _exercise(server.url, keys)
         log = server.log()

@@ -1,5 +1,6 @@
 """A real PostgreSQL outage under load: triage keeps answering from the journal, and every
-recommendation a client received ends up in the database exactly once.
+recommendation a client received ends up in the database exactly once, including those a
+server had journaled when it was killed (-9) during a second outage.
 
 A private PostgreSQL cluster (its own port and directory) is stopped and started by the test.
 """
@@ -20,8 +21,9 @@ from sqlalchemy import create_engine, func, select
 
 from service.models import Recommendation
 from tests.conftest import REQUIRE_PG
+from tests.hardening.keys import key_for
 from tests.hardening.pgcluster import PrivateCluster, postgres_bindir
-from tests.support.server import ServerProcess, create_key_cli, server_env, start_server
+from tests.support.server import ServerProcess, server_env, start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -114,15 +116,13 @@ def _report(load: Load) -> str:
     )
 
 
-def test_triage_answers_through_an_outage_and_replays_exactly_once(cluster, tmp_path, capsys):
-    env = server_env(cluster.url, tmp_path, TRIAGE_JOURNAL_REPLAY_INTERVAL_SECONDS="0.2")
-    key = create_key_cli(env, "cad")
-    server = start_server(env, tmp_path)
-    journal = tmp_path / "journal"
-    load = Load(server.url, key, "OUT", total=400)
+def _outage_under_load(
+    server: ServerProcess, cluster: PrivateCluster, load: Load, journal: Path
+) -> None:
+    """Stop PostgreSQL in the middle of the load, check readiness, start it again."""
     client = threading.Thread(target=load.run)
+    client.start()
     try:
-        client.start()
         _wait(lambda: load.count("before") >= 60)
         cluster.stop()  # connections are cut; in-flight transactions abort
         load.phase = "outage"
@@ -134,33 +134,20 @@ def test_triage_answers_through_an_outage_and_replays_exactly_once(cluster, tmp_
         assert list(journal.glob("seg-*.jsonl"))
         cluster.start()
         load.phase = "after"
-        client.join(timeout=120)
-        _wait(lambda: _replayed(server, journal), timeout=60, step=0.2)
     finally:
-        client.join(timeout=30)
-        server.stop()
-    with capsys.disabled():
-        print("\n[outage] " + _report(load))
-    assert not load.errors
-    assert [status for _, status, _, _ in load.answers if status != 200] == []
-    received = load.received()
-    assert len(received) == load.total and len(set(received)) == load.total
-    stored = _stored_ids(cluster.url)
-    assert sorted(stored) == sorted(received)  # each exactly once, nothing extra
+        client.join(timeout=120)
+    _wait(lambda: _replayed(server, journal), timeout=60, step=0.2)
 
 
-def test_a_worker_killed_during_an_outage_loses_no_journaled_answer(cluster, tmp_path):
-    env = server_env(cluster.url, tmp_path, TRIAGE_JOURNAL_REPLAY_INTERVAL_SECONDS="0.2")
-    key = create_key_cli(env, "cad")
-    before = set(_stored_ids(cluster.url))
-    server = start_server(env, tmp_path)
-    load = Load(server.url, key, "KILL", total=20)
-    load.run()  # verifies the key while the database is up
+def _killed_during_an_outage(
+    server: ServerProcess, cluster: PrivateCluster, key: str, env: dict[str, str], tmp_path: Path
+) -> Load:
+    """Journal answers, SIGKILL the server, restart everything: the orphan is replayed."""
+    load = Load(server.url, key, "KILL", total=20, phase="outage")
     cluster.stop()
-    load.phase, load.prefix = "outage", "KILL-OUT"
     load.run()
-    server.kill()  # SIGKILL, journal segment left behind
-    journal = tmp_path / "journal"
+    server.kill()  # no shutdown: the journal segment is left behind, its lock released
+    journal = Path(env["TRIAGE_JOURNAL_DIR"])
     assert list(journal.glob("seg-*.jsonl"))
     cluster.start()
     restarted = start_server(env, tmp_path)
@@ -168,9 +155,27 @@ def test_a_worker_killed_during_an_outage_loses_no_journaled_answer(cluster, tmp
         _wait(lambda: _replayed(restarted, journal), timeout=60, step=0.2)
     finally:
         restarted.stop()
-    received = load.received()
-    assert len(received) == 40
-    assert sorted(set(_stored_ids(cluster.url)) - before) == sorted(received)
+    return load
+
+
+def test_triage_answers_through_an_outage_and_replays_exactly_once(cluster, tmp_path, capsys):
+    env = server_env(cluster.url, tmp_path, TRIAGE_JOURNAL_REPLAY_INTERVAL_SECONDS="0.2")
+    key = key_for(cluster.url, "cad")
+    server = start_server(env, tmp_path)
+    load = Load(server.url, key, "OUT", total=400)
+    try:
+        _outage_under_load(server, cluster, load, Path(env["TRIAGE_JOURNAL_DIR"]))
+        killed = _killed_during_an_outage(server, cluster, key, env, tmp_path)
+    finally:
+        server.stop()
+    with capsys.disabled():
+        print("\n[outage] " + _report(load))
+    assert not load.errors and not killed.errors
+    answers = load.answers + killed.answers
+    assert [status for _, status, _, _ in answers if status != 200] == []
+    received = load.received() + killed.received()
+    assert len(received) == load.total + killed.total == len(set(received))
+    assert sorted(_stored_ids(cluster.url)) == sorted(received)  # each exactly once, no extra
 
 
 @pytest.fixture
