@@ -49,8 +49,7 @@ def require_chromium() -> None:
 @pytest.fixture
 def server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
     require_chromium()
-    model = {k: v for k, v in os.environ.items() if k == "TRIAGE_MODEL_PATH"}  # a dev override
-    env = server_env(sqlite_url, tmp_path, **model)
+    env = server_env(sqlite_url, tmp_path)
     keys = make_keys(sqlite_url, ("dispatcher", "analyst", "cad"))
     process = start_server(env, tmp_path, workers=2)  # the stream and the posts cross workers
     try:
