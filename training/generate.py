@@ -238,10 +238,11 @@ def build_residues(vocab: dict[str, Any]) -> list[str]:
         sources += vocab["mental_health"]["cues"][aspect]
     residues = []
     for template in sources:
-        words = [w for w in CUE_SLOTS.sub(" ", template).split()
-                 if w.strip(",.").upper() not in remove]
+        stripped = CUE_SLOTS.sub(" ", template).split()
+        words = [w for w in stripped if w.strip(",.").upper() not in remove]
         content = [w for w in words if not w.startswith("{") and len(w.strip(",.")) >= 3]
-        if len(content) >= 2:
+        removed = len(words) < len(stripped) or CUE_SLOTS.search(template)
+        if removed and len(content) >= 2:
             residues.append(" ".join(words))
     return sorted(set(residues))
 

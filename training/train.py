@@ -56,9 +56,21 @@ def choose_threshold(truth: np.ndarray, probs: np.ndarray, tag: str) -> float:
         score = (1 + beta2) * tp / denom if denom else 0.0
         scores.append(score if recall >= RECALL_FLOOR[tag] else -1.0)
         best = max(best, scores[-1])
+    if best < 0:  # the recall floor cannot be met: fall back to the best F-beta
+        return choose_threshold_unconstrained(truth, probs, tag)
     plateau = [thr for thr, s in zip(grid, scores, strict=True) if s >= best - 0.002]
     center = float(np.median(plateau)) if plateau else 0.5
     return float(np.clip(center, *THRESHOLD_RANGE))
+
+
+def choose_threshold_unconstrained(truth: np.ndarray, probs: np.ndarray, tag: str) -> float:
+    """Center of the best F-beta plateau, ignoring the recall floor."""
+    floor = RECALL_FLOOR[tag]
+    RECALL_FLOOR[tag] = 0.0
+    try:
+        return choose_threshold(truth, probs, tag)
+    finally:
+        RECALL_FLOOR[tag] = floor
 
 
 def uncertain_band(threshold: float) -> tuple[float, float]:

@@ -27,10 +27,9 @@ def token_contributions(scorer: FastScorer, note: NormalizedNote, doc: str) -> n
     n_tags = scorer.n_tags
     contrib = np.zeros((len(note.tokens), n_tags))
     feats = doc.split()
-    if scorer.word_vocab:
-        _, values, _norm = scorer.word_block(doc)
-        if values:
-            _add_word_terms(scorer, feats, values, contrib)
+    if scorer.word_vocab or scorer.cue_vec is not None:
+        values = scorer.word_block(doc)[1] if scorer.word_vocab else {}
+        _add_word_terms(scorer, feats, values, contrib)
     if scorer.char_vocab:
         _, char_norm = scorer.char_block(doc)
         if char_norm > 0:
@@ -44,8 +43,28 @@ def _add_word_terms(
     scorer: FastScorer, feats: list[str], values: dict[int, float], contrib: np.ndarray
 ) -> None:
     """Spread each word feature's logit term over the token positions that produced it."""
-    vocab = scorer.word_vocab
     positions: dict[int, list[tuple[int, ...]]] = {}
+    cue_spots: dict[int, list[tuple[int, ...]]] = {}
+    for feature, spot in _feature_spots(feats):
+        j = scorer.word_vocab.get(feature)
+        if j is not None:
+            positions.setdefault(j, []).append(spot)
+        if scorer.cue_vec is not None:
+            for g in scorer.cue_vec.doc_groups([feature]):
+                cue_spots.setdefault(g, []).append(spot)
+    norm = float(np.sqrt(sum(v * v for v in values.values()))) if scorer.word_l2 else 1.0
+    terms = [(spots, values[j] * scorer.word_w[j] / norm) for j, spots in positions.items()]
+    terms += [(spots, scorer.cue_w[g]) for g, spots in cue_spots.items()]
+    for spots, term in terms:
+        share = term / sum(len(s) for s in spots)
+        for spot in spots:
+            for i in spot:
+                contrib[i] += share
+
+
+def _feature_spots(feats: list[str]) -> list[tuple[str, tuple[int, ...]]]:
+    """Each word n-gram feature with the token positions it came from."""
+    out: list[tuple[str, tuple[int, ...]]] = []
     prev = -1
     for i, feat in enumerate(feats):
         if feat == BOUNDARY:
@@ -53,21 +72,11 @@ def _add_word_terms(
             continue
         if feat == SKIP:
             continue
-        j = vocab.get(feat)
-        if j is not None:
-            positions.setdefault(j, []).append((i,))
+        out.append((feat, (i,)))
         if prev >= 0:
-            j2 = vocab.get(feats[prev] + " " + feat)
-            if j2 is not None:
-                positions.setdefault(j2, []).append((prev, i))
+            out.append((feats[prev] + " " + feat, (prev, i)))
         prev = i
-    norm = float(np.sqrt(sum(v * v for v in values.values())))
-    for j, spots in positions.items():
-        term = values[j] * scorer.word_w[j] / norm
-        share = term / sum(len(s) for s in spots)
-        for spot in spots:
-            for i in spot:
-                contrib[i] += share
+    return out
 
 
 def evidence_phrases(

@@ -11,10 +11,15 @@ Two views of the same normalized string:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .cue_lexicon import CUE_GROUPS
 
 from .tokens import BOUNDARY
 
@@ -75,3 +80,65 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         if terms is not None:
             state["vocabulary_"] = {str(term): i for i, term in enumerate(terms.tolist())}
         super().__setstate__(state)
+
+
+class CueGroupVectorizer(TransformerMixin, BaseEstimator):
+    """Presence of each cue group (``cue_lexicon.CUE_GROUPS``), affirmed and negated.
+
+    Columns: one per group for affirmed cues, then one per group for negated or unknown cues.
+    """
+
+    def __init__(self, groups: dict[str, list[str]] | None = None) -> None:
+        self.groups = groups
+
+    def fit(self, X: Iterable[str], y: Any = None) -> CueGroupVectorizer:
+        """Freeze the lexicon (no statistics are learned)."""
+        groups = self.groups or {k: list(v) for k, v in CUE_GROUPS.items()}
+        self.group_names_ = np.array(sorted(groups), dtype=str)
+        terms = [(t, g) for g, name in enumerate(self.group_names_) for t in groups[str(name)]]
+        self.terms_ = np.array([t for t, _ in terms], dtype=str)
+        self.term_groups_ = np.array([g for _, g in terms], dtype=np.int64)
+        self.__dict__.pop("_index", None)
+        return self
+
+    def index(self) -> dict[str, int]:
+        """Term -> group column (built on first use, never persisted)."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = dict(zip(self.terms_.tolist(), self.term_groups_.tolist(), strict=True))
+            self.__dict__["_index"] = index
+        return index
+
+    def doc_groups(self, features: list[str]) -> set[int]:
+        """Columns present in one note, from its word n-gram features."""
+        index, n_groups = self.index(), len(self.group_names_)
+        present: set[int] = set()
+        for feature in features:
+            g = index.get(feature)
+            if g is not None:
+                present.add(g)
+            elif feature[:4] in SCOPED_PREFIXES and " " not in feature:
+                g = index.get(feature[4:])
+                if g is not None:
+                    present.add(n_groups + g)
+        return present
+
+    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+        """Binary (notes x 2 * groups) matrix."""
+        indptr, indices = [0], []
+        for doc in X:
+            indices.extend(sorted(self.doc_groups(word_ngrams(doc))))
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float32)
+        shape = (len(indptr) - 1, 2 * len(self.group_names_))
+        return sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), indptr), shape=shape)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``cue:<group>`` and ``neg:<group>`` names."""
+        names = [f"cue:{g}" for g in self.group_names_] + [f"neg:{g}" for g in self.group_names_]
+        return np.array(names, dtype=object)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_index", None)
+        return state

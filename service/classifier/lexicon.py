@@ -69,7 +69,7 @@ IRREGULAR = {
 STREET_SUFFIXES = frozenset(
     "st street ave av avenue blvd boulevard rd road dr drive ln lane ct court way pl place "
     "pkwy parkway hwy highway cir circle ter terrace trl trail loop sq square plz plaza pike "
-    "aly alley xing crossing ctr center cv cove pt point hts heights bl".split()
+    "aly alley xing crossing ctr center cv cove pt point hts heights bl block blk".split()
 )
 
 # A number right after one of these is an identifier, not a code ("UNIT 415", "RM 245").
@@ -78,24 +78,23 @@ NUMBER_PREFIXES = frozenset(
     "highway route rte exit mile marker case inc incident cad badge ext no number num bed cell "
     "pod car engine medic truck ladder squad box bus gate door dock pier terminal platform "
     "section seat line channel ch tac beat sector district dist zone area post station "
-    "precinct pct badge id ticket order item pump register lane row aisle level deck".split()
+    "precinct pct badge id ticket order item pump register lane row aisle level deck ambulance "
+    "apartment".split()
 )
 
 AGE_WORDS = frozenset("yoa yo yrs yr years year y/o".split())
-TIME_WORDS = frozenset("hrs hr hours hundred am pm".split())
+TIME_WORDS = frozenset("hrs hr hours hour hundred am pm".split())
 
 # Cue words the typo corrector may restore (typos in cue words are common in CAD notes).
 TYPO_TARGETS = tuple(
     "suicidal suicide suicides overdose overdosed overdosing narcan naloxone heroin fentanyl "
     "methamphetamine intoxicated intoxication hallucinating hallucinations hallucination "
     "delusional delusions paranoid paranoia schizophrenic schizophrenia bipolar psychotic "
-    "psychosis psychiatric depressed depression emotionally disturbed mental weapon weapons "
+    "psychosis psychiatric depressed depression emotionally disturbed weapon weapons "
     "firearm firearms handgun handguns pistol shotgun rifle revolver machete knife knives "
-    "hammer crowbar hatchet screwdriver brandishing brandished waving pointing stabbed "
-    "stabbing shooting gunshot threatening threatened armed alcohol drunk intoxicated "
-    "marijuana cocaine crack needles needle syringe syringes paraphernalia pills unresponsive "
-    "voices hearing seeing things breathing barricaded threatening kill killing himself "
-    "herself cutting wrists razor bottle medication medications meds pipe baseball".split()
+    "crowbar hatchet screwdriver brandishing brandished stabbed stabbing gunshot alcohol "
+    "drunk marijuana cocaine needles syringe syringes paraphernalia unresponsive voices "
+    "barricaded wrists dementia alzheimers autistic".split()
 )
 
 # Function words and neutral tokens left out of the features (kept in the token stream so that
@@ -107,7 +106,8 @@ STOPWORDS = frozenset(
     "they them we you i me my mine our your us person caller subject state states stated say "
     "says said advised advise report reports reported any some which who whom whose what when "
     "where while again still even only more most other another each both such own same per "
-    "num addr age alnum phone money clocktime xcount".split()
+    "num addr age alnum phone money clocktime xcount no not never without negative nothing nor "
+    "none deny denies denied denying unknown unsure uncertain unclear ruled".split()
 )
 
 # Contractions typed without the apostrophe ("DIDNT", "DOESNT").

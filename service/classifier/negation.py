@@ -49,14 +49,16 @@ LIST_WORDS = frozenset({"or", "and", "nor", "/", "any"})
 # Cues whose scope may run on through a comma-separated list ("NO WEAPONS, DRUGS OR ETOH").
 LIST_CUES = frozenset("no negative without nor deny denies denied denying".split())
 WINDOW, LONG_WINDOW, BACK_WINDOW = 6, 5, 3
+_TRIGGERS = UNSURE_WORDS | NEG_CUES | {"ruled", "rule", "?", "not"}
 
 
 def mark_scopes(tokens: list[str]) -> list[int]:
     """Scope of each token: AFFIRMED, NEGATED or UNKNOWN."""
     scopes = [AFFIRMED] * len(tokens)
-    i, n = 0, len(tokens)
-    while i < n:
-        tok = tokens[i]
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok not in _TRIGGERS:
+            continue
         nxt = tokens[i + 1] if i + 1 < n else BOUNDARY
         if tok in UNSURE_WORDS or (tok == "not" and nxt in SURE_WORDS):
             _mark_unknown(tokens, scopes, i + (1 if tok == "not" else 0))
@@ -66,7 +68,6 @@ def mark_scopes(tokens: list[str]) -> list[int]:
             _mark_negation(tokens, scopes, i + 1)
         elif tok == "?":
             _mark_back(tokens, scopes, i, UNKNOWN, 1)
-        i += 1
     return scopes
 
 

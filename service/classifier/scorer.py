@@ -37,24 +37,27 @@ class FastScorer:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.normalizer: NoteNormalizer = pipeline.named_steps["normalize"]
-        blocks = dict(pipeline.named_steps["features"].transformer_list)
         coef, intercept, a, b = _calibrated_linear(pipeline.named_steps["classify"])
-        offset = 0
+        n_tags = coef.shape[0]
         self.word_vocab: dict[str, int] = {}
         self.char_vocab: dict[str, int] = {}
-        self.word_w = self.char_w = np.zeros((0, coef.shape[0]))
-        if "word" in blocks:
-            vec = blocks["word"]
-            self.word_vocab, self.word_idf = vec.vocabulary_, vec.idf_.astype(np.float64)
-            n = len(self.word_vocab)
-            self.word_w = (coef[:, offset : offset + n] * -a[:, None]).T.copy()
-            offset += n
-        if "char" in blocks:
-            vec = blocks["char"]
-            self.char_vocab, self.char_idf = vec.vocabulary_, vec.idf_.astype(np.float64)
-            self.char_analyzer = vec.build_analyzer()
-            n = len(self.char_vocab)
-            self.char_w = (coef[:, offset : offset + n] * -a[:, None]).T.copy()
+        self.word_w = self.char_w = self.cue_w = np.zeros((0, n_tags))
+        self.word_l2 = self.char_l2 = True
+        self.cue_vec = None
+        offset = 0
+        for name, vec in pipeline.named_steps["features"].transformer_list:
+            width = len(vec.vocabulary_) if name in ("word", "char") else 2 * len(vec.group_names_)
+            weights = (coef[:, offset : offset + width] * -a[:, None]).T.copy()
+            offset += width
+            if name == "word":
+                self.word_vocab, self.word_idf = vec.vocabulary_, vec.idf_.astype(np.float64)
+                self.word_w, self.word_l2 = weights, vec.norm == "l2"
+            elif name == "char":
+                self.char_vocab, self.char_idf = vec.vocabulary_, vec.idf_.astype(np.float64)
+                self.char_analyzer = vec.build_analyzer()
+                self.char_w, self.char_l2 = weights, vec.norm == "l2"
+            else:
+                self.cue_vec, self.cue_w = vec, weights
         self.bias = -(a * intercept + b)
         self.n_tags = coef.shape[0]
         self.word_cache: dict[str, WordPart] = {}
@@ -86,7 +89,7 @@ class FastScorer:
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         x = (1.0 + np.log(tf)) * self.word_idf[idx]
-        norm = float(np.sqrt(x @ x))
+        norm = float(np.sqrt(x @ x)) if self.word_l2 else 1.0
         return (x @ self.word_w[idx]) / norm, dict(zip(idx.tolist(), x.tolist(), strict=True)), norm
 
     def char_block(self, doc: str) -> tuple[np.ndarray, float]:
@@ -98,17 +101,26 @@ class FastScorer:
         idx = np.concatenate([p.idx for p in parts])
         if idx.size == 0:
             return np.zeros(self.n_tags), 0.0
+        dot = np.sum([p.dot for p in parts], axis=0)
+        if not self.char_l2:
+            return dot, 1.0
         val = np.concatenate([p.val for p in parts])
         uniq, inverse = np.unique(idx, return_inverse=True)
         summed = np.bincount(inverse, weights=val, minlength=uniq.size)
         norm = float(np.sqrt(summed @ summed))
-        dot = np.sum([p.dot for p in parts], axis=0)
         return dot / norm, norm
+
+    def cue_block(self, doc: str) -> np.ndarray:
+        """Cue-group logits of one normalized note."""
+        if self.cue_vec is None:
+            return np.zeros(self.n_tags)
+        present = self.cue_vec.doc_groups(word_ngrams(doc))
+        return self.cue_w[sorted(present)].sum(axis=0) if present else np.zeros(self.n_tags)
 
     def logits(self, doc: str) -> np.ndarray:
         """Calibrated logits of one normalized note."""
         word_z = self.word_block(doc)[0] if self.word_vocab else 0.0
-        return self.bias + word_z + self.char_block(doc)[0]
+        return self.bias + word_z + self.char_block(doc)[0] + self.cue_block(doc)
 
     def logits_many(self, docs: list[str]) -> np.ndarray:
         """Calibrated logits of many normalized notes, with sparse matrix products."""
@@ -117,6 +129,8 @@ class FastScorer:
             out += self._word_matrix(docs) @ self.word_w
         if self.char_vocab:
             out += self._char_logits(docs)
+        if self.cue_vec is not None:
+            out += self.cue_vec.transform(docs) @ self.cue_w
         return out
 
     def _word_matrix(self, docs: list[str]) -> sp.csr_matrix:
@@ -135,7 +149,7 @@ class FastScorer:
         idx = np.asarray(indices, dtype=np.int64)
         x = (1.0 + np.log(np.asarray(data, dtype=np.float64))) * self.word_idf[idx]
         matrix = sp.csr_matrix((x, idx, np.asarray(indptr)), shape=(len(docs), len(vocab)))
-        return _l2_rows(matrix)
+        return _l2_rows(matrix) if self.word_l2 else matrix
 
     def _char_logits(self, docs: list[str]) -> np.ndarray:
         """Character-block logits: (notes x words) @ (words x n-grams), then normalized."""
@@ -153,10 +167,12 @@ class FastScorer:
         m_idx = np.concatenate([p.idx for p in parts]) if parts else np.zeros(0, np.int64)
         m_val = np.concatenate([p.val for p in parts]) if parts else np.zeros(0)
         ngrams = sp.csr_matrix((m_val, m_idx, m_ptr), shape=(len(word_ids), len(self.char_vocab)))
-        summed = counts @ ngrams
-        norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
         dots = np.array([p.dot for p in parts]).reshape(len(parts), self.n_tags)
         numer = counts @ dots
+        if not self.char_l2:
+            return numer
+        summed = counts @ ngrams
+        norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
         return numer / np.where(norms > 0, norms, 1.0)[:, None]
 
 

@@ -35,11 +35,32 @@ def _is_substitution(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
+def _osa_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment edit distance (substitution, insertion, deletion, swap)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
 class TypoCorrector:
-    """Symmetric-delete lookup of cue words within one edit."""
+    """Symmetric-delete lookup of cue words within one edit; two edits for long words that
+    keep their first three letters ("PISTLE" -> pistol, "METHAMFETAMINE" -> methamphetamine)."""
 
     def __init__(self, targets: Iterable[str], known: Iterable[str]) -> None:
+        targets = list(targets)
         self.known = frozenset(known) | frozenset(targets)
+        self.long_targets: dict[str, list[str]] = {}
+        for target in targets:
+            if len(target) >= 6:
+                self.long_targets.setdefault(target[:3], []).append(target)
         self.index: dict[str, set[str]] = {}
         for target in targets:
             if len(target) < 5:
@@ -55,9 +76,13 @@ class TypoCorrector:
         for key in _deletes(token):
             candidates |= self.index.get(key, set())
         candidates = {c for c in candidates if self._allowed(token, c)}
-        if len(candidates) != 1:
+        if len(candidates) == 1:
+            return candidates.pop()
+        if candidates or len(token) < 6:
             return token
-        return candidates.pop()
+        far = {t for t in self.long_targets.get(token[:3], ())
+               if abs(len(t) - len(token)) <= 2 and _osa_distance(token, t) <= 2}
+        return far.pop() if len(far) == 1 else token
 
     @staticmethod
     def _allowed(token: str, target: str) -> bool:

@@ -1,0 +1,78 @@
+"""Cue groups: hand-written lists of the words and word pairs that signal each tag.
+
+The pipeline's ``cues`` block turns them into one presence feature per group (and one per
+negated group), next to the word and character TF-IDF blocks. TF-IDF rows are l2-normalized,
+so one cue word in a 150-word note weighs little; a presence feature weighs the same in any note,
+and the model still learns from context how much to trust it (a stolen handgun, a pharmacy
+alarm). Entries are written in normalized form: lower case, plurals folded, jargon expanded
+(``GSW`` -> gunshot wound, ``ETOH`` -> alcohol), stop words removed from pairs.
+"""
+
+from __future__ import annotations
+
+CUE_GROUPS: dict[str, tuple[str, ...]] = {
+    "weapon_firearm": (
+        "gun", "handgun", "pistol", "rifle", "shotgun", "revolver", "firearm", "derringer",
+        "uzi", "shot gun", "hand gun", "long gun", "assault rifle", "semi auto",
+    ),
+    "weapon_blade": (
+        "knife", "machete", "blade", "sword", "razor", "hatchet", "axe", "dagger", "katana",
+        "shank", "scissor", "box cutter", "cleaver", "ice pick", "screwdriver", "switchblade",
+        "bayonet", "broken bottle",
+    ),
+    "weapon_blunt": (
+        "bat", "hammer", "sledgehammer", "crowbar", "tire iron", "golf club", "metal pipe",
+        "lead pipe", "wrench", "brick", "brass knuckle", "nightstick", "baton",
+    ),
+    "weapon_use": (
+        "shot", "shooting", "shoot", "fired", "gunshot", "gunfire", "gunpoint", "stabbed",
+        "stabbing", "stab", "slashed", "brandishing", "brandished", "armed", "weapon",
+        "deadly weapon", "shots fired", "whipped", "shots detected",
+    ),
+    "weapon_other": (
+        "taser", "stun gun", "pepper spray", "mace", "bb gun", "pellet gun", "crossbow", "bomb",
+        "airsoft gun", "replica handgun",
+    ),
+    "drugs_overdose": ("overdose", "overdosed", "overdosing", "narcan", "injected drug"),
+    "drugs_alcohol": (
+        "drunk", "intoxicated", "alcohol", "drinking", "drank", "liquor", "vodka", "beer",
+        "whiskey", "booze", "tequila", "rum", "drunk driving", "tipsy", "wasted", "hammered",
+        "blackout", "wine", "intoxicated pedestrian",
+    ),
+    "drugs_substance": (
+        "drug", "heroin", "meth", "methamphetamine", "fentanyl", "cocaine", "crack", "marijuana",
+        "weed", "pcp", "ecstasy", "lsd", "mushroom", "opioid", "opiate", "oxycodone", "xanax",
+        "narcotic", "spice", "synthetic marijuana", "ketamine", "kratom", "xylazine", "tranq",
+        "dope", "bath salt", "thc", "edible", "percs", "benzodiazepine",
+    ),
+    "drugs_use": (
+        "high", "influence", "tweaking", "injecting", "snorting", "snorted", "huffing",
+        "dealing", "dealer", "paraphernalia", "needle", "syringe", "crack pipe", "glass pipe",
+        "meth pipe", "bong", "tourniquet", "baggie", "impaired", "using drug", "drug use",
+        "injecting drug", "nodding", "dope sick", "withdrawal",
+    ),
+    "mh_suicide": (
+        "suicidal", "suicide", "kill self", "end life", "want die", "wants die", "jumper",
+        "self harm", "hang self", "ideation", "hurt self", "harm self", "off dead",
+        "attempted suicide", "suicide attempt",
+    ),
+    "mh_psychosis": (
+        "hallucinating", "hallucination", "hearing voice", "delusional", "delusion",
+        "paranoid", "paranoia", "psychotic", "psychosis", "internal stimuli", "bizarre",
+        "seeing thing",
+    ),
+    "mh_diagnosis": (
+        "schizophrenic", "schizophrenia", "bipolar", "manic", "ptsd", "psychiatric",
+        "mental health", "mental subject", "mentally", "emotionally disturbed", "depressed",
+        "depression", "panic attack", "breakdown", "off psychiatric", "schizoaffective",
+        "mental illness", "behavioral health", "crisis",
+    ),
+    "mh_cognitive": (
+        "dementia", "alzheimer", "alzheimers", "autistic", "autism", "developmental",
+        "down syndrome", "disoriented", "memory care", "intellectually",
+    ),
+    "mh_hold": (
+        "health hold", "psychiatric hospital", "crisis team",
+        "involuntary", "psychiatric evaluation", "emergency custody", "psych",
+    ),
+}

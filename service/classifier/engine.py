@@ -1,0 +1,283 @@
+"""The compiled normalizer: lookup tables and the per-note hot path (see ``normalize.py``).
+
+Speed matters here (the service classifies one note in well under a millisecond and the batch
+path scores tens of thousands per second), so the work is arranged around two caches: one per
+whitespace chunk ("W/KNIFE,", "22YOA") holding its normalized tokens, and one per token.
+Single-token jargon is applied inside the chunk cache; multi-token jargon, numbers in context
+and everything that depends on neighbouring chunks run in one pass over the note.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import lexicon
+from .jargon import JargonEntry, entries_from_rows, jargon_rows, load_jargon
+from .negation import AFFIRMED, mark_scopes
+from .tokens import BOUNDARY, CHUNK_RE, SEPARATORS, chunk_tokens, raw_tokens
+from .typos import TypoCorrector
+
+if TYPE_CHECKING:
+    from .normalize import NormalizedNote, NoteNormalizer
+
+_DIGITS = re.compile(r"^\d+$")
+_DECADE = re.compile(r"^\d0s$")
+_TIMES = re.compile(r"^x\d+$")
+_CODE = re.compile(r"^\d+-\d+")
+_CACHE_LIMIT = 200_000
+ChunkEntry = tuple[list[str], list[int], list[int]]
+_NUMERIC_START = frozenset("0123456789.")
+
+
+def compound_keys(entries: list[JargonEntry]) -> frozenset[str]:
+    """Jargon codes the tokenizer must keep whole (``b/m``, ``10-96``, ``d&a``)."""
+    keep = {e.code for e in entries if re.search(r"[/&'-]", e.code) and " " not in e.code}
+    return frozenset(keep | {"y/o", "s/p", "c/o", "a/o", "r/o", "h/o"})
+
+
+class Engine:
+    """Compiled state of a fitted ``NoteNormalizer``."""
+
+    def __init__(self, owner: NoteNormalizer) -> None:
+        self.owner = owner
+        rows = owner.jargon if owner.jargon is not None else jargon_rows(load_jargon())
+        entries = [e for e in entries_from_rows(rows) if self._wanted(e)]
+        self.keep = compound_keys(entries)
+        known = getattr(owner, "known_words_", np.array([], dtype=str)).tolist()
+        key_words = {w for e in entries for w in re.split(r"\W+", e.code + " " + e.expansion)}
+        self.typos = TypoCorrector(lexicon.TYPO_TARGETS, set(known) | key_words)
+        self.cache: dict[str, str] = {}
+        self.chunks: dict[str, ChunkEntry] = {}
+        self.single: dict[str, list[str]] = {}
+        self.multi: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+        for entry in entries:
+            self._add_entry(entry)
+        for options in self.multi.values():
+            options.sort(key=lambda item: -len(item[0]))
+        # Words of multi-token keys stay unexpanded in the chunk cache (so that keys can match);
+        # the second pass only needs to look at key starts and at deferred single-token codes.
+        self.deferred = frozenset(w for opts in self.multi.values() for k, _ in opts for w in k)
+        self.second = frozenset(self.multi) | (self.deferred & frozenset(self.single))
+
+    def _wanted(self, entry: JargonEntry) -> bool:
+        if not self.owner.use_jargon:
+            return False
+        return self.owner.demographics or entry.kind != "demographic"
+
+    def _add_entry(self, entry: JargonEntry) -> None:
+        key = tuple(self.norm_token(t.text, typo=False) for t in raw_tokens(entry.code, self.keep))
+        if not key:
+            return
+        expansion = [self.norm_token(w, typo=False) for w in entry.expansion.split()]
+        if len(key) == 1:
+            self.single[key[0]] = expansion
+            return
+        options = self.multi.setdefault(key[0], [])
+        options[:] = [o for o in options if o[0] != key]
+        options.append((key, expansion))
+
+    def norm_token(self, tok: str, typo: bool = True) -> str:
+        """Per-token normalization: neutral sex words, typo restoration, plural folding."""
+        cached = self.cache.get(tok) if typo else None
+        if cached is not None:
+            return cached
+        if self.owner.demographics and tok in lexicon.NEUTRAL_WORDS:
+            out = lexicon.NEUTRAL_WORDS[tok]
+        elif tok in lexicon.IRREGULAR:
+            out = lexicon.IRREGULAR[tok]
+        else:
+            out = self.typos.correct(tok) if typo and self.owner.typos else tok
+            out = _fold_plural(out)
+        if typo:
+            if len(self.cache) > _CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[tok] = out
+        return out
+
+    def analyze(self, text: str) -> NormalizedNote:
+        """Run every step on one note."""
+        from .normalize import NormalizedNote
+
+        words, starts, ends = self._tokenize(text)
+        words, starts, ends = self._second_pass(words, starts, ends)
+        scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
+        return NormalizedNote(words, starts, ends, scopes)
+
+    def words(self, text: str) -> tuple[list[str], list[int]]:
+        """Tokens and scopes without spans: the fast path of ``analyze`` (same tokens)."""
+        words: list[str] = []
+        chunks = self.chunks
+        for line in text.split("\n"):
+            pieces = line.split()
+            if not pieces:
+                continue
+            if words:
+                words.append(BOUNDARY)
+            for chunk in pieces:
+                entry = chunks.get(chunk)
+                if entry is None:
+                    entry = self._chunk(chunk)
+                words.extend(entry[0])
+        words = self._second_pass(words, None, None)[0]
+        scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
+        return words, scopes
+
+    def _tokenize(self, text: str) -> tuple[list[str], list[int], list[int]]:
+        """Normalized tokens and spans, through the chunk cache."""
+        words: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        lines = "\n" in text
+        prev_end = 0
+        chunks = self.chunks
+        for m in CHUNK_RE.finditer(text):
+            base = m.start()
+            if lines and prev_end and "\n" in text[prev_end:base]:
+                words.append(BOUNDARY)
+                starts.append(prev_end)
+                ends.append(base)
+            prev_end = m.end()
+            chunk = m.group()
+            entry = chunks.get(chunk)
+            if entry is None:
+                entry = self._chunk(chunk)
+            chunk_words, rel_starts, rel_ends = entry
+            if len(chunk_words) == 1:
+                words.append(chunk_words[0])
+                starts.append(base + rel_starts[0])
+                ends.append(base + rel_ends[0])
+            else:
+                words.extend(chunk_words)
+                starts.extend([base + r for r in rel_starts])
+                ends.extend([base + r for r in rel_ends])
+        return words, starts, ends
+
+    def _chunk(self, chunk: str) -> ChunkEntry:
+        """Tokenize and normalize one chunk (single-token jargon included), and cache it."""
+        digits = any(ch.isdigit() for ch in chunk)
+        words: list[str] = []
+        rel_starts: list[int] = []
+        rel_ends: list[int] = []
+        for tok in chunk_tokens(chunk, self.keep):
+            word = self.norm_token(tok.text)
+            if _DECADE.match(word):
+                word = "age"
+            elif _TIMES.match(word):
+                word = "xcount"
+            expansion = None if digits or word in self.deferred else self.single.get(word)
+            for out in expansion if expansion is not None else (word,):
+                words.append(out)
+                rel_starts.append(tok.start)
+                rel_ends.append(tok.end)
+        entry = (words, rel_starts, rel_ends)
+        if len(self.chunks) > _CACHE_LIMIT:
+            self.chunks.clear()
+        self.chunks[chunk] = entry
+        return entry
+
+    def _second_pass(
+        self, words: list[str], starts: list[int] | None, ends: list[int] | None
+    ) -> tuple[list[str], list[int], list[int]]:
+        """Numbers in context, multi-token and deferred jargon, ``person`` runs. Spans are
+        carried along when given (explanations) and skipped otherwise (scoring)."""
+        out_w: list[str] = []
+        out_s: list[int] = []
+        out_e: list[int] = []
+        track = starts is not None and ends is not None
+        second, collapse = self.second, self.owner.demographics
+        i, n = 0, len(words)
+        while i < n:
+            word = words[i]
+            numeric = word[0] in _NUMERIC_START
+            if not numeric and word not in second:
+                if collapse and word == "person" and out_w and out_w[-1] == "person":
+                    if track:
+                        out_e[-1] = ends[i]  # type: ignore[index]
+                else:
+                    out_w.append(word)
+                    if track:
+                        out_s.append(starts[i])  # type: ignore[index]
+                        out_e.append(ends[i])  # type: ignore[index]
+                i += 1
+                continue
+            k, expansion = 0, None
+            if numeric:
+                k, replacement = _number_in_context(words, i)
+                expansion = ([replacement] if replacement else []) if k else None
+            if not k:
+                k, expansion = self._match(words, i)
+            if k and expansion is not None:
+                out_w.extend(expansion)
+                if track:
+                    out_s.extend([starts[i]] * len(expansion))  # type: ignore[index]
+                    out_e.extend([ends[i + k - 1]] * len(expansion))  # type: ignore[index]
+                i += k
+                continue
+            if numeric and not _CODE.match(word):
+                word = _number_word(word)
+            if collapse and word == "person" and out_w and out_w[-1] == "person":
+                if track:
+                    out_e[-1] = ends[i]  # type: ignore[index]
+            else:
+                out_w.append(word)
+                if track:
+                    out_s.append(starts[i])  # type: ignore[index]
+                    out_e.append(ends[i])  # type: ignore[index]
+            i += 1
+        return out_w, out_s, out_e
+
+    def _match(self, words: list[str], i: int) -> tuple[int, list[str] | None]:
+        """Longest jargon key starting at ``i``: (length, expansion) or (0, None)."""
+        for key, expansion in self.multi.get(words[i], ()):
+            k = len(key)
+            if tuple(words[i : i + k]) == key:
+                return k, expansion
+        single = self.single.get(words[i])
+        return (1, single) if single is not None else (0, None)
+
+
+def _fold_plural(tok: str) -> str:
+    """``weapons`` -> weapon, ``bodies`` -> body; leaves words like ``glass`` or ``denies``."""
+    if len(tok) < 4 or tok[-1] != "s" or tok in lexicon.NOT_PLURAL or not tok.isalpha():
+        return tok
+    if tok.endswith(("ss", "us", "is")):
+        return tok
+    if tok.endswith("ies") and len(tok) > 4:
+        return tok[:-3] + "y"
+    return tok[:-1]
+
+
+def _number_in_context(words: list[str], i: int) -> tuple[int, str]:
+    """(tokens consumed, replacement) for a number at ``i`` governed by its neighbours:
+    addresses, ages, clock times, unit and room numbers; ``(0, "")`` when it stands alone."""
+    if not _DIGITS.match(words[i]):
+        return 0, ""
+    n = len(words)
+    prev = words[i - 1] if i else ""
+    nxt = words[i + 1] if i + 1 < n else ""
+    if prev in lexicon.NUMBER_PREFIXES:
+        return 1, "num"
+    if nxt in lexicon.AGE_WORDS and len(words[i]) <= 3:
+        return 2 + (i + 2 < n and words[i + 2] == "old"), "age"
+    if prev == "age" and len(words[i]) <= 3:
+        return 1, ""
+    if nxt in lexicon.TIME_WORDS:
+        return 2, "clocktime"
+    for k in range(1, 5):
+        if i + k >= n or words[i + k] in SEPARATORS:
+            break
+        if words[i + k] in lexicon.STREET_SUFFIXES:
+            return k + 1, "addr"
+    return 0, ""
+
+
+def _number_word(text: str) -> str:
+    """A neutral word for a number the jargon table did not claim."""
+    if _DIGITS.match(text):
+        if len(text) == 4 and int(text[:2]) < 24 and int(text[2:]) < 60:
+            return "clocktime"
+        return "num"
+    return "alnum"
