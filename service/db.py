@@ -14,9 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import PROJECT_ROOT, get_settings
+from service.writelock import SqliteWriteLock
 
 _engines: dict[str, Engine] = {}
-_factories: dict[tuple[str, bool], tuple[sessionmaker, threading.RLock | None]] = {}
+_factories: dict[tuple[str, bool], tuple[sessionmaker, SqliteWriteLock | None]] = {}
 _lock = threading.Lock()
 T = TypeVar("T")
 
@@ -128,19 +129,15 @@ def session_scope(*, write: bool = False, url: str | None = None) -> Iterator[Se
             raise
 
 
-def _session_factory(url: str, write: bool) -> tuple[sessionmaker, threading.RLock | None]:
-    """The cached session factory for ``url`` and, for SQLite writers, the process's writer lock.
-
-    SQLite admits one writer at a time; a thread refused by BEGIN IMMEDIATE polls with growing
-    sleeps (SQLite's busy handler), so under load writers queue for tens of milliseconds or
-    seconds. Queueing the process's writers on a lock instead wakes the next one as soon as the
-    previous commits; only writers of other processes still meet the busy handler.
-    """
+def _session_factory(url: str, write: bool) -> tuple[sessionmaker, SqliteWriteLock | None]:
+    """The cached session factory for ``url`` and, for SQLite writers, the writer lock
+    (service.writelock: queueing there beats SQLite's sleeping busy handler)."""
     cached = _factories.get((url, write))
     if cached is None:
         engine = get_engine(url)
         bind = engine.execution_options(write=True) if write else engine
-        lock = threading.RLock() if write and is_sqlite(url) else None
+        sqlite_writer = write and is_sqlite(url)
+        lock = SqliteWriteLock(make_url(url).database) if sqlite_writer else None
         # setdefault is atomic: threads racing here all get the first factory and lock.
         cached = _factories.setdefault(
             (url, write), (sessionmaker(bind=bind, expire_on_commit=False), lock)
