@@ -31,26 +31,25 @@ class DeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = {"started": False, "expired": False}
+        started = False
+        try:
+            # No extra task per request: the deadline cancels this one, and is lifted as soon
+            # as the response starts.
+            async with asyncio.timeout(self.timeout) as deadline:
 
-        async def guarded_send(message: dict) -> None:
-            if state["expired"]:
-                return  # the 504 went out; the late answer is dropped
-            if message["type"] == "http.response.start":
-                state["started"] = True
-            await send(message)
+                async def guarded_send(message: dict) -> None:
+                    nonlocal started
+                    if message["type"] == "http.response.start":
+                        started = True
+                        deadline.reschedule(None)
+                    await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        done, _ = await asyncio.wait({task}, timeout=self.timeout)
-        if task in done or state["started"]:
-            await task
-            return
-        state["expired"] = True
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        metrics.TIMED_OUT.inc()
-        await _send_504(send, scope, self.timeout)
+                await self.app(scope, receive, guarded_send)
+        except TimeoutError:
+            if started:
+                raise
+            metrics.TIMED_OUT.inc()
+            await _send_504(send, scope, self.timeout)
 
 
 async def _send_504(send: Any, scope: dict, timeout: float) -> None:
