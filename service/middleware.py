@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 
 from service import metrics
 
@@ -16,8 +17,15 @@ log = structlog.get_logger("service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-class BodyTooLarge(Exception):
-    """The request body passed the configured limit."""
+class BodyTooLarge(HTTPException):
+    """The request body passed the configured limit.
+
+    An HTTPException, so that FastAPI's body parser, which turns other exceptions raised while
+    reading into "400 error parsing the body", lets it through as the 413 it is.
+    """
+
+    def __init__(self, limit: int = 0) -> None:
+        super().__init__(413, f"request body over the {limit}-byte limit")
 
 
 class RequestContextMiddleware:
@@ -66,7 +74,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_body_bytes)
             return message
 
         return wrapped

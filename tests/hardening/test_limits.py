@@ -142,3 +142,19 @@ def test_triage_past_the_concurrency_cap_gets_503(app_with, make_key):
     assert busy.json()["error"]["code"] == "overloaded"
     assert busy.headers["retry-after"] == "1"
     assert free.status_code == 200
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_streaming(app_with, make_key):
+    from tests.conftest import auth
+
+    def chunks():  # no Content-Length: the limit is enforced on the bytes as they arrive
+        yield b'{"call_id": "B-1", "narrative": "'
+        for _ in range(40):
+            yield b"x" * 1024
+        yield b'"}'
+
+    with app_with(max_body_bytes="16384") as client:
+        headers = {**auth(make_key("cad")), "Content-Type": "application/json"}
+        response = client.post("/v1/triage", content=chunks(), headers=headers)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
