@@ -121,3 +121,29 @@ def finalize(result: TrainResult, meta: dict[str, Any]) -> TriageModel:
     """The model with its full metadata attached."""
     model = result.model
     return TriageModel(model.pipeline, model.thresholds, model.bands, meta)
+
+
+DEFAULT_CONFIG = FeatureConfig(name="word+char+cues+negex", C=1.0, class_weight=None)
+DEFAULT_N = 15_000
+VAL_FRACTION = 0.15
+
+
+def synthetic(n: int, seed: int, **knobs: Any) -> LabeledNotes:
+    """Generated notes as ``LabeledNotes`` (knobs: see ``GeneratorConfig``)."""
+    from training.generate import GeneratorConfig, NoteGenerator
+
+    rows = NoteGenerator(GeneratorConfig(n=n, seed=seed, **knobs)).generate()
+    return LabeledNotes(
+        [r["narrative"] for r in rows],
+        np.array([[r[t] for t in MODEL_TAGS] for r in rows], dtype=np.int8),
+        [r["id"] for r in rows], [r["kind"] for r in rows],
+    )
+
+
+def evaluate_on(model: TriageModel, notes: LabeledNotes) -> dict[str, Any]:
+    """Headline metrics of ``model`` on ``notes`` (see ``training.metrics.summarize``)."""
+    from training.metrics import summarize
+
+    probs = model.probabilities(notes.texts)
+    pred = (probs >= np.array([model.thresholds[t] for t in MODEL_TAGS])).astype(int)
+    return summarize(notes.labels, pred, probs, notes.kinds).as_dict()

@@ -35,6 +35,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.int64",
     "numpy.ndarray",
     "service.classifier.features.CompactTfidfVectorizer",
+    "service.classifier.features.CueGroupVectorizer",
     "service.classifier.features.affirmed_text",
     "service.classifier.features.word_ngrams",
     "service.classifier.normalize.NoteNormalizer",

@@ -21,8 +21,8 @@ CUE_GROUPS: dict[str, tuple[str, ...]] = {
         "bayonet", "broken bottle",
     ),
     "weapon_blunt": (
-        "bat", "hammer", "sledgehammer", "crowbar", "tire iron", "golf club", "metal pipe",
-        "lead pipe", "wrench", "brick", "brass knuckle", "nightstick", "baton",
+        "bat", "hammer", "sledgehammer", "crowbar", "metal pipe",
+        "lead pipe", "brass knuckle", "nightstick", "baton", "pool cue", "tire iron",
     ),
     "weapon_use": (
         "shot", "shooting", "shoot", "fired", "gunshot", "gunfire", "gunpoint", "stabbed",
@@ -37,7 +37,7 @@ CUE_GROUPS: dict[str, tuple[str, ...]] = {
     "drugs_alcohol": (
         "drunk", "intoxicated", "alcohol", "drinking", "drank", "liquor", "vodka", "beer",
         "whiskey", "booze", "tequila", "rum", "drunk driving", "tipsy", "wasted", "hammered",
-        "blackout", "wine", "intoxicated pedestrian",
+        "blackout", "wine", "intoxicated pedestrian", "malt liquor", "rum",
     ),
     "drugs_substance": (
         "drug", "heroin", "meth", "methamphetamine", "fentanyl", "cocaine", "crack", "marijuana",
@@ -65,7 +65,7 @@ CUE_GROUPS: dict[str, tuple[str, ...]] = {
         "schizophrenic", "schizophrenia", "bipolar", "manic", "ptsd", "psychiatric",
         "mental health", "mental subject", "mentally", "emotionally disturbed", "depressed",
         "depression", "panic attack", "breakdown", "off psychiatric", "schizoaffective",
-        "mental illness", "behavioral health", "crisis",
+        "mental illness", "behavioral health", "crisis", "flashback", "suicidal statement",
     ),
     "mh_cognitive": (
         "dementia", "alzheimer", "alzheimers", "autistic", "autism", "developmental",

@@ -48,7 +48,9 @@ class Engine:
         self.keep = compound_keys(entries)
         known = getattr(owner, "known_words_", np.array([], dtype=str)).tolist()
         key_words = {w for e in entries for w in re.split(r"\W+", e.code + " " + e.expansion)}
-        self.typos = TypoCorrector(lexicon.TYPO_TARGETS, set(known) | key_words)
+        self.typos = TypoCorrector(
+            lexicon.TYPO_TARGETS, set(known) | key_words | lexicon.protected_words()
+        )
         self.cache: dict[str, str] = {}
         self.chunks: dict[str, ChunkEntry] = {}
         self.single: dict[str, list[str]] = {}
@@ -103,6 +105,8 @@ class Engine:
 
         words, starts, ends = self._tokenize(text)
         words, starts, ends = self._second_pass(words, starts, ends)
+        if self.owner.demographics:
+            _neutralize_places(words)
         scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
         return NormalizedNote(words, starts, ends, scopes)
 
@@ -122,6 +126,8 @@ class Engine:
                     entry = self._chunk(chunk)
                 words.extend(entry[0])
         words = self._second_pass(words, None, None)[0]
+        if self.owner.demographics:
+            _neutralize_places(words)
         scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
         return words, scopes
 
@@ -237,6 +243,27 @@ class Engine:
                 return k, expansion
         single = self.single.get(words[i])
         return (1, single) if single is not None else (0, None)
+
+
+_PLACE_AFTER = frozenset({"lives", "live", "living", "resides", "reside"})
+_PLACE_BEFORE = frozenset({"neighborhood", "area", "district", "section", "projects"})
+
+
+def _neutralize_places(words: list[str]) -> None:
+    """Neighborhood names carry no information: "LIVES IN EASTLAKE" and "THE NORTH END AREA"
+    become ``neighborhood`` (in place, so spans stay aligned)."""
+    original = list(words)
+    n = len(words)
+    for i, word in enumerate(original):
+        if word in _PLACE_AFTER and i + 1 < n and original[i + 1] == "in":
+            j = i + 2
+            while j < n and j < i + 5 and original[j] not in SEPARATORS:
+                words[j] = "neighborhood"
+                j += 1
+        elif word in _PLACE_BEFORE:
+            for j in (i - 1, i - 2):
+                if j >= 0 and original[j] not in SEPARATORS and original[j] not in ("in", "the"):
+                    words[j] = "neighborhood"
 
 
 def _fold_plural(tok: str) -> str:

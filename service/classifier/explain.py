@@ -22,20 +22,36 @@ MIN_LOGIT = 0.05
 NEGATED_CUE_WEIGHT = 1.0  # affirmed-weight a scoped word needs to be reported as a negated cue
 
 
-def token_contributions(scorer: FastScorer, note: NormalizedNote, doc: str) -> np.ndarray:
-    """(tokens x tags) logit contributions of each token of ``note``."""
+def token_contributions(
+    scorer: FastScorer,
+    note: NormalizedNote,
+    doc: str,
+    parts: tuple[dict[int, float], float] | None = None,
+) -> np.ndarray:
+    """(tokens x tags) logit contributions of each token of ``note``.
+
+    ``parts`` are the word values and character norm from ``FastScorer.logits_and_parts``
+    (computed here when not given).
+    """
     n_tags = scorer.n_tags
     contrib = np.zeros((len(note.tokens), n_tags))
     feats = doc.split()
-    if scorer.word_vocab or scorer.cue_vec is not None:
+    if parts is None:
         values = scorer.word_block(doc)[1] if scorer.word_vocab else {}
+        char_norm = scorer.char_block(doc)[1] if scorer.char_vocab else 0.0
+    else:
+        values, char_norm = parts
+    if scorer.word_vocab or scorer.cue_vec is not None:
         _add_word_terms(scorer, feats, values, contrib)
-    if scorer.char_vocab:
-        _, char_norm = scorer.char_block(doc)
-        if char_norm > 0:
-            for i, feat in enumerate(feats):
-                if note.scopes[i] == AFFIRMED and feat not in (BOUNDARY, SKIP):
-                    contrib[i] += scorer.word_part(feat).dot / char_norm
+    if scorer.char_vocab and char_norm > 0:
+        rows = [
+            i
+            for i, feat in enumerate(feats)
+            if note.scopes[i] == AFFIRMED and feat not in (BOUNDARY, SKIP)
+        ]
+        if rows:
+            dots = np.array([scorer.word_part(feats[i]).dot for i in rows])
+            contrib[rows] += dots / char_norm  # one row per token: a plain indexed add
     return contrib
 
 
@@ -53,13 +69,22 @@ def _add_word_terms(
             for g in scorer.cue_vec.doc_groups([feature]):
                 cue_spots.setdefault(g, []).append(spot)
     norm = float(np.sqrt(sum(v * v for v in values.values()))) if scorer.word_l2 else 1.0
-    terms = [(spots, values[j] * scorer.word_w[j] / norm) for j, spots in positions.items()]
-    terms += [(spots, scorer.cue_w[g]) for g, spots in cue_spots.items()]
-    for spots, term in terms:
-        share = term / sum(len(s) for s in spots)
-        for spot in spots:
-            for i in spot:
-                contrib[i] += share
+    spot_lists = list(positions.values()) + list(cue_spots.values())
+    if not spot_lists:
+        return
+    # Every term at once (row k: feature k's logit term), then each spread evenly over the
+    # positions that produced it and added in one unbuffered np.add.at, in the order of the
+    # per-token loop it replaces: the same sums, bit for bit, at a fraction of the cost.
+    word_terms = (
+        np.array([values[j] for j in positions])[:, None] * scorer.word_w[list(positions)]
+        if positions
+        else np.zeros((0, contrib.shape[1]))
+    )
+    cue_terms = scorer.cue_w[list(cue_spots)] if cue_spots else np.zeros((0, contrib.shape[1]))
+    terms = np.vstack([word_terms / norm, cue_terms])
+    counts = np.array([sum(len(s) for s in spots) for spots in spot_lists])
+    rows = [i for spots in spot_lists for spot in spots for i in spot]
+    np.add.at(contrib, rows, np.repeat(terms / counts[:, None], counts, axis=0))
 
 
 def _feature_spots(feats: list[str]) -> list[tuple[str, tuple[int, ...]]]:
@@ -91,8 +116,11 @@ def evidence_phrases(
             i += 1
             continue
         j, total = i, 0.0
-        while j < n and scores[j] > 0 and note.scopes[j] == AFFIRMED and (
-            note.tokens[j] not in SEPARATORS
+        while (
+            j < n
+            and scores[j] > 0
+            and note.scopes[j] == AFFIRMED
+            and (note.tokens[j] not in SEPARATORS)
         ):
             total += float(scores[j])
             j += 1

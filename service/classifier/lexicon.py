@@ -8,6 +8,9 @@ race, ethnicity, nationality, religion, housing status and language words are ma
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 # Sex words and pronouns: neutral tokens so that swapping "male" for "female" changes nothing.
 NEUTRAL_WORDS = {
     "male": "person",
@@ -52,13 +55,12 @@ NOT_PLURAL = frozenset(
     "erratic status bonus plus virus campus census canvas atlas texas kansas illinois "
     "arkansas christmas pants shorts jeans glasses clothes sweats scissors pliers tongs "
     "binoculars thanks overalls odds means politics physics diabetes herpes measles "
-    "mumps rabies shes hes theyre ems ks ss ps pds".split()
+    "mumps rabies shes hes theyre ems ks ss ps pds weeds lives".split()
 )
 
 IRREGULAR = {
     "knives": "knife",
     "wives": "wife",
-    "lives": "life",
     "children": "child",
     "people": "people",
     "feet": "foot",
@@ -107,7 +109,8 @@ STOPWORDS = frozenset(
     "says said advised advise report reports reported any some which who whom whose what when "
     "where while again still even only more most other another each both such own same per "
     "num addr age alnum phone money clocktime xcount no not never without negative nothing nor "
-    "none deny denies denied denying unknown unsure uncertain unclear ruled".split()
+    "none deny denies denied denying unknown unsure uncertain unclear ruled language status "
+    "neighborhood".split()
 )
 
 # Contractions typed without the apostrophe ("DIDNT", "DOESNT").
@@ -119,3 +122,11 @@ BARE_CONTRACTIONS = {
     "shouldnt": ("should", "not"), "arent": ("are", "not"), "werent": ("were", "not"),
     "aint": ("is", "not"), "neva": ("never",), "aint't": ("is", "not"),
 }
+
+
+@lru_cache(maxsize=1)
+def protected_words() -> frozenset[str]:
+    """English words near a cue word that typo restoration leaves alone (protected_words.txt)."""
+    path = Path(__file__).with_name("protected_words.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))

@@ -101,8 +101,8 @@ class TriageModel:
         """Tags, probabilities and explanations of one note."""
         note = self.normalizer.analyze(text)
         doc = note.features_text()
-        probs = _sigmoid(self.scorer.logits(doc))
-        return self._prediction(text, note, doc, probs)
+        logits, values, char_norm = self.scorer.logits_and_parts(doc)
+        return self._prediction(text, note, doc, _sigmoid(logits), (values, char_norm))
 
     def classify_many(self, texts: Sequence[str], explain: bool = True) -> list[Prediction]:
         """``classify`` for many notes; probabilities are computed in one batch."""
@@ -119,13 +119,18 @@ class TriageModel:
         ]
 
     def _prediction(
-        self, text: str | None, note: NormalizedNote | None, doc: str | None, probs: np.ndarray
+        self,
+        text: str | None,
+        note: NormalizedNote | None,
+        doc: str | None,
+        probs: np.ndarray,
+        parts: tuple[dict[int, float], float] | None = None,
     ) -> Prediction:
         """Assemble the four TagResults (explanations only when the note is given)."""
         present = probs >= self._threshold_vec
         contrib = None
         if note is not None and doc is not None and present.any():
-            contrib = token_contributions(self.scorer, note, doc)
+            contrib = token_contributions(self.scorer, note, doc, parts)
         results: dict[str, TagResult] = {}
         for k, tag in enumerate(MODEL_TAGS):
             p = float(probs[k])

@@ -84,7 +84,7 @@ def _mark_negation(tokens: list[str], scopes: list[int], i: int) -> None:
     if trailing and cue in TRAILING_NEG | {"out", "nothing"}:
         _mark_back(tokens, scopes, i, NEGATED, BACK_WINDOW)
         return
-    if cue == "denied" and i + 1 < len(tokens) and tokens[i + 1] in ("by", "per"):
+    if cue in ("denied", "out") and i + 1 < len(tokens) and tokens[i + 1] in ("by", "per"):
         _mark_back(tokens, scopes, i, NEGATED, BACK_WINDOW)
         return
     if cue == "not" and i + 1 < len(tokens) and tokens[i + 1] in TRAILING_NOT:

@@ -119,8 +119,14 @@ class FastScorer:
 
     def logits(self, doc: str) -> np.ndarray:
         """Calibrated logits of one normalized note."""
-        word_z = self.word_block(doc)[0] if self.word_vocab else 0.0
-        return self.bias + word_z + self.char_block(doc)[0] + self.cue_block(doc)
+        return self.logits_and_parts(doc)[0]
+
+    def logits_and_parts(self, doc: str) -> tuple[np.ndarray, dict[int, float], float]:
+        """``logits`` with the word block's tf-idf values and the character block's norm,
+        which the explanation reuses instead of computing both blocks a second time."""
+        word_z, values = self.word_block(doc)[:2] if self.word_vocab else (0.0, {})
+        char_z, char_norm = self.char_block(doc)
+        return self.bias + word_z + char_z + self.cue_block(doc), values, char_norm
 
     def logits_many(self, docs: list[str]) -> np.ndarray:
         """Calibrated logits of many normalized notes, with sparse matrix products."""

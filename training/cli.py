@@ -1,0 +1,91 @@
+"""Data scientists' commands: ``triage data generate``, ``triage train``, ``triage evaluate``.
+
+``data_app`` is a typer sub-app; ``train`` and ``evaluate`` are plain functions with typer
+options, mounted by ``service/cli.py``. ``python -m training.cli`` runs them standalone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEV = Path("training/devset/dev.jsonl")
+HOLDOUT = Path("training/devset/holdout.jsonl")
+DEFAULT_OUT = Path("models/triage-default.skops")
+
+data_app = typer.Typer(help="Generate and export labeled notes.", no_args_is_help=True)
+
+
+@data_app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option(help="Output file (.jsonl, .csv or .parquet).")],
+    n: Annotated[int, typer.Option(help="Number of notes.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same notes).")] = 0,
+    negation_rate: Annotated[float, typer.Option(help="Per absent tag: negated cue.")] = 0.30,
+    decoy_rate: Annotated[float, typer.Option(help="Chance of a decoy clause.")] = 0.30,
+    typo_rate: Annotated[float, typer.Option(help="Chance a cue phrase has a typo.")] = 0.12,
+    update_rate: Annotated[float, typer.Option(help="Chance of UPDT lines.")] = 0.30,
+    multi_tag_rate: Annotated[float, typer.Option(help="Tagged notes with 2-3 tags.")] = 0.25,
+    demographic_rate: Annotated[float, typer.Option(help="Chance of a descriptor.")] = 0.45,
+    label_noise: Annotated[float, typer.Option(help="Chance each label is flipped.")] = 0.0,
+) -> None:
+    """Write synthetic labeled dispatch notes (see training/generate.py for every knob)."""
+    from tqdm import tqdm
+
+    from training.dataio import write_rows
+    from training.generate import GeneratorConfig, NoteGenerator
+
+    config = GeneratorConfig(
+        n=n, seed=seed, negation_rate=negation_rate, decoy_rate=decoy_rate,
+        typo_rate=typo_rate, update_rate=update_rate, multi_tag_rate=multi_tag_rate,
+        demographic_rate=demographic_rate, label_noise=label_noise,
+    )
+    generator = NoteGenerator(config)
+    rows = [generator.note(i) for i in tqdm(range(n), desc="generating", unit="note")]
+    write_rows(rows, out)
+    typer.echo(f"wrote {len(rows)} notes to {out}")
+
+
+def train(
+    out: Annotated[Path, typer.Option(help="Artifact to write.")] = DEFAULT_OUT,
+    seed: Annotated[int, typer.Option(help="Seed of generation and splits.")] = 20261126,
+    n: Annotated[int, typer.Option(help="Synthetic notes when --data is not given.")] = 15_000,
+    data: Annotated[Path | None, typer.Option(help="Labeled notes (csv/jsonl/parquet).")] = None,
+    text_column: Annotated[str, typer.Option(help="Narrative column of --data.")] = "narrative",
+    dev: Annotated[Path | None, typer.Option(help="Hand-written dev set (model selection).")] = DEV,
+    holdout: Annotated[Path | None, typer.Option(help="Holdout set, reported only.")] = HOLDOUT,
+    compare: Annotated[bool, typer.Option(help="Also compare candidate models on dev.")] = False,
+    card: Annotated[Path | None, typer.Option(help="Model card Markdown to write.")] = None,
+) -> None:
+    """Train the classifier, choose thresholds on a validation split, write the artifact."""
+    from training.pipeline_run import run_training
+
+    summary = run_training(out=out, seed=seed, n=n, data=data, text_column=text_column,
+                           dev=dev, holdout=holdout, compare=compare, card=card)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+def evaluate(
+    model: Annotated[Path, typer.Option(help="Model artifact.")] = DEFAULT_OUT,
+    data: Annotated[list[Path] | None, typer.Option(help="Labeled sets to report.")] = None,
+    out: Annotated[Path, typer.Option(help="Report directory.")] = Path("docs/reports/latest"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic test split.")] = 99,
+) -> None:
+    """Write a Markdown evaluation report with PR and calibration plots."""
+    from training.evaluate import write_report
+
+    sets = data if data else [p for p in (DEV, HOLDOUT) if p.exists()]
+    report = write_report(model, sets, out, synthetic_seed=seed)
+    typer.echo(f"report written to {report}")
+
+
+app = typer.Typer(help="Training tools (standalone).", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.command("train")(train)
+app.command("evaluate")(evaluate)
+
+if __name__ == "__main__":
+    app()
