@@ -50,10 +50,10 @@ class FastScorer:
             weights = (coef[:, offset : offset + width] * -a[:, None]).T.copy()
             offset += width
             if name == "word":
-                self.word_vocab, self.word_idf = vec.vocabulary_, vec.idf_.astype(np.float64)
+                self.word_vocab, self.word_idf = vec.vocabulary_, _idf(vec)
                 self.word_w, self.word_l2 = weights, vec.norm == "l2"
             elif name == "char":
-                self.char_vocab, self.char_idf = vec.vocabulary_, vec.idf_.astype(np.float64)
+                self.char_vocab, self.char_idf = vec.vocabulary_, _idf(vec)
                 self.char_analyzer = vec.build_analyzer()
                 self.char_w, self.char_l2 = weights, vec.norm == "l2"
             else:
@@ -180,6 +180,13 @@ class FastScorer:
         summed = counts @ ngrams
         norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
         return numer / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def _idf(vectorizer: object) -> np.ndarray:
+    """The vectorizer's idf weights (ones when it does not use idf)."""
+    if getattr(vectorizer, "use_idf", True):
+        return np.asarray(vectorizer.idf_, dtype=np.float64)  # type: ignore[attr-defined]
+    return np.ones(len(vectorizer.vocabulary_))  # type: ignore[attr-defined]
 
 
 def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
