@@ -115,6 +115,8 @@ class NoteGenerator:
         aspects = self._add_cues(plan)
         self._add_absent_cues(plan, aspects)
         self._add_descriptors(plan)
+        if not plan.body:
+            plan.body.append(Clause(rng.choice(self.vocab["routine"]["incidents"]), "incident"))
         self._arrange_updates(plan)
         return plan
 
