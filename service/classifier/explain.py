@@ -108,7 +108,7 @@ def evidence_phrases(
     text: str, note: NormalizedNote, contrib: np.ndarray, tag_index: int
 ) -> list[str]:
     """Original-text phrases that pushed the tag up, strongest first."""
-    scores = contrib[:, tag_index]
+    scores = contrib[:, tag_index].tolist()  # Python floats: no numpy scalar per comparison
     phrases: list[tuple[float, int, int]] = []
     i, n = 0, len(scores)
     while i < n:
@@ -122,7 +122,7 @@ def evidence_phrases(
             and note.scopes[j] == AFFIRMED
             and (note.tokens[j] not in SEPARATORS)
         ):
-            total += float(scores[j])
+            total += scores[j]
             j += 1
         phrases.append((total, note.starts[i], note.ends[j - 1]))
         i = j
