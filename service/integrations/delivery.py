@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -38,6 +38,7 @@ ATTEMPTS = Counter(
 _WAKE = threading.Event()
 _ERROR_LIMIT = 500
 _PRUNE_EVERY_SECONDS = 3600.0
+_LINGER_SECONDS = 0.05
 FINISHED = ("delivered", "failed", "cancelled")
 
 
@@ -145,8 +146,10 @@ class DeliveryWorker:
                 log.warning("webhook_worker_error", error=type(exc).__name__)
                 handled = 0
             if handled < self.settings.webhook_batch_size:
-                _WAKE.wait(self.settings.webhook_poll_seconds)
+                woken = _WAKE.wait(self.settings.webhook_poll_seconds)
                 _WAKE.clear()
+                if woken:  # let a burst of commits gather into one batch
+                    self._stop.wait(min(_LINGER_SECONDS, self.settings.webhook_poll_seconds))
 
     def prune(self) -> int:
         """Delete finished deliveries (and their events) older than the retention period."""
@@ -166,13 +169,22 @@ class DeliveryWorker:
         return int(removed or 0)
 
     def run_once(self) -> int:
-        """Claim one batch of due deliveries and attempt each; returns how many were tried."""
+        """Claim a batch of due deliveries, attempt each, record the results in one transaction.
+
+        Returns how many were claimed. A crash before the results are recorded leaves the
+        leases to expire: those deliveries are attempted again (at least once).
+        """
         token = secrets.token_hex(8)
         claimed = self.claim(token)
+        results = []
         for delivery_id in claimed:
             if self._stop.is_set():
                 break
-            self.deliver(delivery_id, token)
+            outcome = self.attempt(delivery_id, token)
+            if outcome is not None:
+                results.append((delivery_id, outcome))
+        if results:
+            self._record(token, results)
         return len(claimed)
 
     def _lease(self) -> timedelta:
@@ -231,13 +243,12 @@ class DeliveryWorker:
         self._cancel(delivery_id, token)
         return None
 
-    def deliver(self, delivery_id: int, token: str) -> None:
-        """Attempt one leased delivery and record the outcome."""
+    def attempt(self, delivery_id: int, token: str) -> Outcome | None:
+        """POST one leased delivery; its outcome (None when the lease or endpoint is gone)."""
         prepared = self._prepare(delivery_id, token)
         if prepared is None:
-            return
+            return None
         outcome = self._post(prepared.url, prepared.body, prepared.headers)
-        self._record(delivery_id, token, outcome)
         ATTEMPTS.labels(result="delivered" if outcome.ok else "failed").inc()
         log.info(
             "webhook_attempt",
@@ -247,6 +258,13 @@ class DeliveryWorker:
             status_code=outcome.status_code,
             error=outcome.error,
         )
+        return outcome
+
+    def deliver(self, delivery_id: int, token: str) -> None:
+        """Attempt one leased delivery and record its outcome."""
+        outcome = self.attempt(delivery_id, token)
+        if outcome is not None:
+            self._record(token, [(delivery_id, outcome)])
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         try:
@@ -268,28 +286,33 @@ class DeliveryWorker:
                 .values(status="cancelled", lease_until=None, lease_token=None)
             )
 
-    def _record(self, delivery_id: int, token: str, outcome: Outcome) -> None:
+    def _record(self, token: str, results: list[tuple[int, Outcome]]) -> None:
+        """Store the outcomes of ``token``'s attempts (only rows whose lease it still holds)."""
         now = utcnow()
         with session_scope(write=True, url=self.database_url) as session:
-            delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
-            if delivery is None or delivery.lease_token != token:
-                return  # the lease expired and another worker took over
-            delivery.attempts += 1
-            delivery.last_status_code = outcome.status_code
-            delivery.last_error = outcome.error
-            delivery.lease_until = None
-            delivery.lease_token = None
-            if outcome.ok:
-                delivery.status = "delivered"
-                delivery.delivered_at = now
-            elif delivery.attempts >= self.settings.webhook_max_attempts:
-                delivery.status = "failed"
-            else:
-                delay = backoff_seconds(
-                    delivery.attempts,
-                    self.settings.webhook_backoff_seconds,
-                    self.settings.webhook_backoff_max_seconds,
-                    self._rng,
-                )
-                delay = max(delay, min(outcome.retry_after or 0, 3600))
-                delivery.next_attempt_at = now + timedelta(seconds=delay)
+            for delivery_id, outcome in results:
+                delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+                if delivery is None or delivery.lease_token != token:
+                    continue  # the lease expired and another worker took over
+                self._apply(delivery, outcome, now)
+
+    def _apply(self, delivery: WebhookDelivery, outcome: Outcome, now: datetime) -> None:
+        delivery.attempts += 1
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error
+        delivery.lease_until = None
+        delivery.lease_token = None
+        if outcome.ok:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+        elif delivery.attempts >= self.settings.webhook_max_attempts:
+            delivery.status = "failed"
+        else:
+            delay = backoff_seconds(
+                delivery.attempts,
+                self.settings.webhook_backoff_seconds,
+                self.settings.webhook_backoff_max_seconds,
+                self._rng,
+            )
+            delay = max(delay, min(outcome.retry_after or 0, 3600))
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
