@@ -61,12 +61,14 @@ def _add_word_terms(
     """Spread each word feature's logit term over the token positions that produced it."""
     positions: dict[int, list[tuple[int, ...]]] = {}
     cue_spots: dict[int, list[tuple[int, ...]]] = {}
+    cue_column = scorer.cue_vec.feature_column if scorer.cue_vec is not None else None
     for feature, spot in _feature_spots(feats):
         j = scorer.word_vocab.get(feature)
         if j is not None:
             positions.setdefault(j, []).append(spot)
-        if scorer.cue_vec is not None:
-            for g in scorer.cue_vec.doc_groups([feature]):
+        if cue_column is not None:
+            g = cue_column(feature)
+            if g is not None:
                 cue_spots.setdefault(g, []).append(spot)
     norm = float(np.sqrt(sum(v * v for v in values.values()))) if scorer.word_l2 else 1.0
     spot_lists = list(positions.values()) + list(cue_spots.values())

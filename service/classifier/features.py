@@ -20,7 +20,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .cue_lexicon import CUE_GROUPS
-
 from .tokens import BOUNDARY
 
 SCOPED_PREFIXES = ("neg_", "unk_")
@@ -48,8 +47,7 @@ def word_ngrams(doc: str) -> list[str]:
 def affirmed_words(doc: str) -> list[str]:
     """The affirmed tokens of a normalized note (what the character view reads)."""
     return [
-        t for t in doc.split()
-        if t != BOUNDARY and t != SKIP and not t.startswith(SCOPED_PREFIXES)
+        t for t in doc.split() if t != BOUNDARY and t != SKIP and not t.startswith(SCOPED_PREFIXES)
     ]
 
 
@@ -122,6 +120,19 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
                 if g is not None:
                     present.add(n_groups + g)
         return present
+
+    def feature_column(self, feature: str) -> int | None:
+        """The column one feature sets (as in ``doc_groups``): its group, its scoped group, or
+        None. The explanation asks feature by feature, so this skips building a list and set."""
+        index = self.__dict__.get("_index") or self.index()
+        g = index.get(feature)
+        if g is not None:
+            return g
+        if feature[:4] in SCOPED_PREFIXES and " " not in feature:
+            g = index.get(feature[4:])
+            if g is not None:
+                return len(self.group_names_) + g
+        return None
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
         """Binary (notes x 2 * groups) matrix."""
