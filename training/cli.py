@@ -12,11 +12,14 @@ from typing import Annotated
 
 import typer
 
+from service.feedback.cli import export as export_labeled
+
 DEV = Path("training/devset/dev.jsonl")
 HOLDOUT = Path("training/devset/holdout.jsonl")
 DEFAULT_OUT = Path("models/triage-default.skops")
 
 data_app = typer.Typer(help="Generate and export labeled notes.", no_args_is_help=True)
+data_app.command("export")(export_labeled)  # corrected and decided calls (issue 6)
 
 
 @data_app.command("generate")
