@@ -78,9 +78,7 @@ def upgrade() -> None:
             name=op.f("fk_webhook_deliveries_event_id_webhook_events"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
-        sa.UniqueConstraint(
-            "event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"
-        ),
+        sa.UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
     )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(
