@@ -98,6 +98,16 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
                 _verdict(rate, 20_000, higher_is_better=True),
             )
         )
+        if "batch_parallel" in inproc:
+            par = inproc["batch_parallel"]
+            rate = par["notes_per_s"]
+            rows.append(
+                (
+                    f"(the same in {par['processes']} processes, both cores: no target)",
+                    f"{rate:,.0f} notes/s",
+                    "-",
+                )
+            )
         rate = batch["explained"]["notes_per_s"]
         rows.append(("(the same with explanations: no target)", f"{rate:,.0f} notes/s", "-"))
     http = _section(results, "http")
@@ -224,6 +234,13 @@ def _inprocess_md(results: dict) -> list[str]:
         f"{b['explained']['notes_per_s']:,.0f} notes/s.",
         "",
     ]
+    if "batch_parallel" in fig:
+        par = fig["batch_parallel"]
+        lines += [
+            f"Scores only, split across {par['processes']} processes (one model copy "
+            f"each, `spawn`): {par['seconds']:.2f} s = {par['notes_per_s']:,.0f} notes/s.",
+            "",
+        ]
     return lines
 
 
