@@ -58,9 +58,10 @@ def scores(model: Any, evaluation: EvaluationSet) -> dict[str, Any]:
     """Weapon recall, macro-F1 (four tags) and Brier score (three model tags) on one set."""
     from training.metrics import MODEL_TAGS, brier, macro_f1, tag_scores
 
-    predictions = model.classify_many(list(evaluation.texts), explain=False)
-    probs = np.array([[p.tags[t].probability for t in MODEL_TAGS] for p in predictions])
-    present = np.array([[p.tags[t].present for t in MODEL_TAGS] for p in predictions], dtype=int)
+    # The batch path the classifier serves classify_many with: probabilities, then thresholds.
+    probs = model.probabilities(list(evaluation.texts))
+    thresholds = np.array([model.thresholds[t] for t in MODEL_TAGS])
+    present = (probs >= thresholds).astype(int)
     per_tag = tag_scores(evaluation.labels, present)
     return {
         "n": len(evaluation.texts),
@@ -105,25 +106,18 @@ def compare(
     ]
 
 
-def fairness_check(model: Any, evaluation: EvaluationSet) -> dict[str, Any]:
-    """The demographic counterfactual check of training/fairness.py, as a gate check."""
+def fairness_check(model: Any, evaluation: EvaluationSet) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demographic counterfactual check of training/fairness.py: (gate check, summary)."""
     from training.fairness import counterfactual_check
 
     result = counterfactual_check(model, list(evaluation.texts))
-    passed = result if isinstance(result, bool) else _passed(result)
-    return _check("fairness: demographic counterfactuals", passed, _describe(result))
-
-
-def _passed(result: Any) -> bool:
-    if isinstance(result, dict):
-        return bool(result["passed"])
-    return bool(result.passed)
-
-
-def _describe(result: Any) -> str:
-    if isinstance(result, dict):
-        return ", ".join(f"{k}={v}" for k, v in result.items() if not isinstance(v, list | dict))
-    return str(result)
+    summary = result.as_dict()
+    detail = (
+        f"{summary['n_pairs']} descriptor swaps on the {evaluation.name} notes, "
+        f"max probability change {summary['max_delta']:.4f} (limit {summary['tolerance']}), "
+        f"{len(result.failures)} failures"
+    )
+    return _check("fairness: demographic counterfactuals", result.passed, detail), summary
 
 
 def evaluate(candidate: Any, baseline: Any | None, settings: Settings) -> dict[str, Any]:
@@ -142,7 +136,8 @@ def evaluate(candidate: Any, baseline: Any | None, settings: Settings) -> dict[s
         }
         if base is not None:
             checks += compare(evaluation.name, cand, base, settings.gate_brier_tolerance)
-    checks.append(fairness_check(candidate, sets[0]))
+    fairness, fairness_summary = fairness_check(candidate, sets[0])
+    checks.append(fairness)
     return {
         "passed": all(c["passed"] for c in checks),
         "candidate_version": candidate.version,
@@ -155,5 +150,6 @@ def evaluate(candidate: Any, baseline: Any | None, settings: Settings) -> dict[s
             "fairness": "training.fairness.counterfactual_check must pass",
         },
         "sets": figures,
+        "fairness": fairness_summary,
         "checks": checks,
     }

@@ -63,3 +63,14 @@ def registry_settings(
     yield get_settings()
     db.dispose_engines()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def client_with_models(registry_settings: object):  # type: ignore[no-untyped-def]
+    """The full app whose shipped model is small model "a" and whose registry is a temp dir."""
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
