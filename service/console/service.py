@@ -216,14 +216,9 @@ def decision_views(session: Session, recommendation_id: str) -> list[DecisionVie
 
 
 def explained_tags(explanation: dict[str, Any] | None) -> dict[str, Any]:
-    """``explanation.tags`` as ``{tag: {evidence, negated, ...}}``.
-
-    Also accepts the classifier's own envelope (``{"model_version", "tags": {...}}``) stored
-    under ``tags``, so the console reads recommendations stored either way.
-    """
-    tags = (explanation or {}).get("tags") or {}
-    inner = tags.get("tags") if isinstance(tags, dict) else None
-    return inner if isinstance(inner, dict) else tags if isinstance(tags, dict) else {}
+    """``explanation.tags`` as ``{tag: {evidence, negated, ...}}``."""
+    tags = (explanation or {}).get("tags")
+    return tags if isinstance(tags, dict) else {}
 
 
 def tag_details(row: Recommendation, highlighted: Highlighted | None) -> list[TagDetail]:

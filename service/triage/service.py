@@ -74,7 +74,7 @@ def build_recommendation(
         for name, result in prediction.tags.items()
     }
     explanation = {
-        "tags": prediction.as_explanation(),
+        "tags": prediction.as_explanation()["tags"],
         "rule": decision.rule,
         "conditions": list(decision.conditions),
         "response_mode_description": snapshot.policy.modes.get(decision.response_mode, ""),

@@ -158,8 +158,7 @@ def test_static_files_are_served_locally(client):
     assert client.get("/console/static/..%2Fservice.py").status_code == 404
 
 
-def test_explained_tags_reads_both_stored_shapes():
+def test_explained_tags_reads_the_stored_explanation():
     flat = {"tags": {"weapon": {"evidence": ["knife"]}}}
-    wrapped = {"tags": {"model_version": "m", "tags": {"weapon": {"evidence": ["knife"]}}}}
-    assert explained_tags(flat) == explained_tags(wrapped) == {"weapon": {"evidence": ["knife"]}}
+    assert explained_tags(flat) == {"weapon": {"evidence": ["knife"]}}
     assert explained_tags(None) == {} and explained_tags({"tags": "junk"}) == {}
