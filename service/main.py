@@ -11,6 +11,7 @@ from service import __version__, db
 from service.config import Settings, get_settings
 from service.console.router import router as console_router
 from service.errors import install_error_handlers
+from service.feedback.console import router as corrections_console_router
 from service.feedback.router import router as feedback_router
 from service.health import router as health_router
 from service.integrations.router import router as integrations_router
@@ -34,6 +35,7 @@ ROUTERS = [
     registry_router,
     monitoring_router,
     console_router,
+    corrections_console_router,
     policy_router,
 ]
 
