@@ -80,6 +80,7 @@ class NoteGenerator:
         self.config = config or GeneratorConfig()
         self.vocab = load_vocab()
         self.rng = random.Random(self.config.seed)
+        self.noise_rng = random.Random(self.config.seed + 7919)  # label noise leaves text alone
         self.renderer = Renderer(self.vocab, self.rng, self.config)
         self.residues = build_residues(self.vocab)
 
@@ -94,7 +95,7 @@ class NoteGenerator:
         labels = {tag: int(tag in plan.tags) for tag in TAGS}
         if self.config.label_noise:
             for tag in TAGS:
-                if self.rng.random() < self.config.label_noise:
+                if self.noise_rng.random() < self.config.label_noise:
                     labels[tag] = 1 - labels[tag]
         labels["routine"] = int(not any(labels[t] for t in TAGS))
         kind = _kind(plan, flags)
@@ -169,14 +170,20 @@ class NoteGenerator:
                 if rng.random() < cfg.unknown_rate:
                     plan.body.append(Clause(rng.choice(self.vocab[tag]["unknowns"]), "unknown", tag))
             elif rng.random() < cfg.partial_negation_rate:
+                # A negated other aspect ("DENIES SI" with hallucinations) or, placed first, a
+                # general negation that a later cue overrides ("NO WEAPONS SEEN, BUT ...").
                 others = [g for g in negations if g not in (aspects.get(tag), "general", "generic")]
-                if others:
+                general = [g for g in negations if g in ("general", "generic")]
+                if others and rng.random() < 0.6:
                     group = rng.choice(sorted(others))
                     plan.body.append(Clause(rng.choice(negations[group]), "negation", tag))
+                elif general:
+                    text = rng.choice(negations[general[0]]) + rng.choice([", BUT", ". BUT", ";"])
+                    plan.head.append(Clause(text, "negation", tag))
         absent = [t for t in TAGS if t not in plan.tags]
         rate = cfg.routine_decoy_rate if not plan.tags else cfg.decoy_rate
-        if absent and rng.random() < rate:
-            tag = rng.choice(absent)
+        if rng.random() < rate:  # decoys of any tag, so their context words carry no label
+            tag = rng.choice(TAGS)
             plan.body.append(Clause(rng.choice(self.vocab[tag]["decoys"]), "decoy", tag))
         for tag in absent:
             if rng.random() < cfg.retraction_rate:

@@ -38,6 +38,7 @@ def build_card(meta: dict[str, Any]) -> dict[str, Any]:
         },
         "features": meta.get("feature_config"),
         "thresholds": meta.get("thresholds"),
+        "threshold_source": meta.get("threshold_source"),
         "uncertain_bands": meta.get("uncertain_bands"),
         "metrics": meta.get("metrics", {}),
         "fairness": meta.get("fairness"),
@@ -54,7 +55,8 @@ def render_card(card: dict[str, Any]) -> str:
     gen = card["data"].get("generator") or {}
     if gen:
         lines += ["Generator knobs:", "", _kv(gen), ""]
-    lines += ["## Features and thresholds", "", _kv(card.get("features") or {}), ""]
+    lines += ["## Features and thresholds", "", _kv(card.get("features") or {}), "",
+              f"Thresholds chosen on: {card.get('threshold_source')}", ""]
     lines += ["| tag | threshold | uncertain band |", "| --- | --- | --- |"]
     for tag, thr in (card.get("thresholds") or {}).items():
         band = (card.get("uncertain_bands") or {}).get(tag, ["", ""])

@@ -16,7 +16,7 @@ from service.classifier.typos import TypoCorrector
 
 TARGET = Path(__file__).resolve().parent.parent / "service" / "classifier" / "protected_words.txt"
 # Rare English words that are, in dispatch notes, almost always a typo of a cue word.
-STILL_CORRECT = {"overdoes"}
+STILL_CORRECT = {"overdoes", "riffle", "riffles", "pistil", "pistils", "heroine", "heroines"}
 
 
 def protected_words(wordlist: Path) -> list[str]:

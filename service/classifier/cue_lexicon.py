@@ -76,3 +76,34 @@ CUE_GROUPS: dict[str, tuple[str, ...]] = {
         "involuntary", "psychiatric evaluation", "emergency custody", "psych",
     ),
 }
+
+# Two words of one clause, the second within ``PATTERN_WINDOW`` content words of the first:
+# context that a bag of words cannot express. A weapon named next to a property word is
+# usually property (a stolen handgun, knives for sale); an object after a wielding verb is
+# usually a weapon, whatever the object ("SWINGING A POOL CUE").
+PATTERN_WINDOW = 4
+_WEAPON_NOUNS = (
+    "gun", "handgun", "pistol", "rifle", "shotgun", "revolver", "firearm", "knife", "sword",
+    "machete", "ammunition", "ammo", "blade", "bat", "axe", "hatchet", "weapon", "crossbow",
+)
+_PROPERTY_WORDS = (
+    "stolen", "taken", "theft", "burglary", "burglarized", "missing", "sale", "selling", "sold",
+    "pawned", "pawn", "dispose", "disposal", "safekeeping", "donated", "donation", "collection",
+    "shop", "store", "range", "registered", "permit", "license", "sharpening", "inventory",
+    "lost", "recovered", "attic", "cage",
+)
+_WIELD_VERBS = (
+    "swinging", "swung", "swing", "waving", "waved", "brandishing", "pointed", "pointing",
+    "chasing", "chased", "threatening", "threatened", "hit", "struck", "beat", "beating",
+    "lunged", "raised", "charged", "came", "attacked", "hitting", "striking", "smashed",
+)
+_WIELD_OBJECTS = _WEAPON_NOUNS + (
+    "shovel", "pipe", "stick", "club", "bottle", "rock", "brick", "hammer", "crowbar", "cue",
+    "board", "chain", "rake", "pan", "skillet", "wrench", "bar", "iron", "cane", "tool",
+    "sledgehammer", "baton", "pole", "screwdriver", "scissor", "razor", "cleaver",
+)
+PATTERNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "weapon_property": (_WEAPON_NOUNS, _PROPERTY_WORDS),
+    "property_weapon": (_PROPERTY_WORDS, _WEAPON_NOUNS),
+    "weapon_wielded": (_WIELD_VERBS, _WIELD_OBJECTS),
+}

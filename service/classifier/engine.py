@@ -247,6 +247,7 @@ class Engine:
 
 _PLACE_AFTER = frozenset({"lives", "live", "living", "resides", "reside"})
 _PLACE_BEFORE = frozenset({"neighborhood", "area", "district", "section", "projects"})
+_PLACE_KEEP = SEPARATORS | {"in", "the", "of", "from"}
 
 
 def _neutralize_places(words: list[str]) -> None:
@@ -262,7 +263,7 @@ def _neutralize_places(words: list[str]) -> None:
                 j += 1
         elif word in _PLACE_BEFORE:
             for j in (i - 1, i - 2):
-                if j >= 0 and original[j] not in SEPARATORS and original[j] not in ("in", "the"):
+                if j >= 0 and original[j] not in _PLACE_KEEP and original[j] not in _PLACE_AFTER:
                     words[j] = "neighborhood"
 
 
@@ -293,11 +294,13 @@ def _number_in_context(words: list[str], i: int) -> tuple[int, str]:
         return 1, ""
     if nxt in lexicon.TIME_WORDS:
         return 2, "clocktime"
-    for k in range(1, 5):
+    for k in range(1, 4):
         if i + k >= n or words[i + k] in SEPARATORS:
             break
         if words[i + k] in lexicon.STREET_SUFFIXES:
             return k + 1, "addr"
+        if words[i + k] in lexicon.STOPWORDS:
+            break
     return 0, ""
 
 

@@ -163,9 +163,17 @@ def negated_phrases(
 
 
 def _is_cue(scorer: FastScorer, token: str, tag_index: int) -> bool:
-    """Would this word raise the tag if it were affirmed?"""
+    """Would this word raise the tag if it were affirmed? (its cue group, or its weight)"""
+    if scorer.cue_vec is not None:
+        g = scorer.cue_vec.index().get(token)
+        if g is not None:
+            group = str(scorer.cue_vec.group_names_[g])
+            return group.startswith(_GROUP_PREFIX[tag_index])
     j = scorer.word_vocab.get(token)
     return j is not None and float(scorer.word_w[j, tag_index]) > NEGATED_CUE_WEIGHT
+
+
+_GROUP_PREFIX = ("mh_", "drugs_", "weapon_")
 
 
 def _with_cue_word(note: NormalizedNote, i: int) -> tuple[int, int]:

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .cue_lexicon import CUE_GROUPS
+from .cue_lexicon import CUE_GROUPS, PATTERN_WINDOW, PATTERNS
 from .tokens import BOUNDARY
 
 SCOPED_PREFIXES = ("neg_", "unk_")
@@ -92,8 +92,9 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
     def fit(self, X: Iterable[str], y: Any = None) -> CueGroupVectorizer:
         """Freeze the lexicon (no statistics are learned)."""
         groups = self.groups or {k: list(v) for k, v in CUE_GROUPS.items()}
-        self.group_names_ = np.array(sorted(groups), dtype=str)
-        terms = [(t, g) for g, name in enumerate(self.group_names_) for t in groups[str(name)]]
+        self.group_names_ = np.array(sorted(groups) + sorted(PATTERNS), dtype=str)
+        terms = [(t, g) for g, name in enumerate(self.group_names_)
+                 for t in groups.get(str(name), ())]
         self.terms_ = np.array([t for t, _ in terms], dtype=str)
         self.term_groups_ = np.array([g for _, g in terms], dtype=np.int64)
         self.__dict__.pop("_index", None)
@@ -107,8 +108,35 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
             self.__dict__["_index"] = index
         return index
 
-    def doc_groups(self, features: list[str]) -> set[int]:
-        """Columns present in one note, from its word n-gram features."""
+    def patterns(self) -> list[tuple[int, frozenset[str], frozenset[str]]]:
+        """(column, first words, second words) of each pattern group."""
+        names = self.group_names_.tolist()
+        return [(names.index(name), frozenset(a), frozenset(b))
+                for name, (a, b) in PATTERNS.items() if name in names]
+
+    def pattern_spots(self, doc: str) -> list[tuple[int, tuple[int, int]]]:
+        """Pattern columns found in a normalized note, with the token positions matched."""
+        spots: list[tuple[int, tuple[int, int]]] = []
+        tokens = doc.split()
+        for column, first, second in self.patterns():
+            last: tuple[int, int] | None = None  # (content index, position) of a first word
+            content = 0
+            for i, tok in enumerate(tokens):
+                if tok == BOUNDARY:
+                    last, content = None, 0
+                    continue
+                if tok == SKIP:
+                    continue
+                content += 1
+                if tok in second and last is not None and content - last[0] <= PATTERN_WINDOW:
+                    spots.append((column, (last[1], i)))
+                if tok in first:
+                    last = (content, i)
+        return spots
+
+    def doc_groups(self, features: list[str], doc: str | None = None) -> set[int]:
+        """Columns present in one note, from its word n-gram features (and, given the note,
+        its patterns)."""
         index, n_groups = self.index(), len(self.group_names_)
         present: set[int] = set()
         for feature in features:
@@ -119,6 +147,8 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
                 g = index.get(feature[4:])
                 if g is not None:
                     present.add(n_groups + g)
+        if doc is not None:
+            present.update(column for column, _ in self.pattern_spots(doc))
         return present
 
     def feature_column(self, feature: str) -> int | None:
@@ -138,7 +168,7 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         """Binary (notes x 2 * groups) matrix."""
         indptr, indices = [0], []
         for doc in X:
-            indices.extend(sorted(self.doc_groups(word_ngrams(doc))))
+            indices.extend(sorted(self.doc_groups(word_ngrams(doc), doc)))
             indptr.append(len(indices))
         data = np.ones(len(indices), dtype=np.float32)
         shape = (len(indptr) - 1, 2 * len(self.group_names_))

@@ -16,7 +16,7 @@ from .tokens import BOUNDARY
 AFFIRMED, NEGATED, UNKNOWN = 0, 1, 2
 
 NEG_CUES = frozenset(
-    "no not never without negative nothing nor absent deny denies denied denying refute".split()
+    "no not never without negative nothing none nor absent deny denies denied denying refute".split()
 )
 DENIAL_CUES = frozenset("deny denies denied denying".split())
 BELIEF_VERBS = frozenset("think believe know see saw observe hear feel suspect".split())
@@ -120,7 +120,8 @@ def _mark_forward(
         if tok == BOUNDARY or tok == "?" or tok in stops:
             return
         if tok == ",":
-            if not lists or not _short_list_item(tokens, j + 1, stops):
+            closed = any(tokens[k] in TRAILING_NOT for k in range(j - counted - 1, j))
+            if closed or not lists or not _short_list_item(tokens, j + 1, stops):
                 return
         elif tok not in LIST_WORDS and tok != ":":
             scopes[j] = scope
@@ -131,6 +132,8 @@ def _mark_forward(
 def _short_list_item(tokens: list[str], j: int, stops: frozenset[str]) -> bool:
     """After a comma: does a short list item (at most two words) follow?"""
     length = 0
+    if j < len(tokens) and tokens[j].endswith("ing"):
+        return False  # "NO WEAPONS, HEARING VOICES": a new clause, not a list item
     while j < len(tokens) and tokens[j] not in (BOUNDARY, ",", "?") and tokens[j] not in stops:
         if tokens[j] not in LIST_WORDS:
             length += 1

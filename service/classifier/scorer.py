@@ -114,7 +114,7 @@ class FastScorer:
         """Cue-group logits of one normalized note."""
         if self.cue_vec is None:
             return np.zeros(self.n_tags)
-        present = self.cue_vec.doc_groups(word_ngrams(doc))
+        present = self.cue_vec.doc_groups(word_ngrams(doc), doc)
         return self.cue_w[sorted(present)].sum(axis=0) if present else np.zeros(self.n_tags)
 
     def logits(self, doc: str) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""Normalization: negation and unknown scopes, jargon, numbers in context, neutral descriptors."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.classifier.negation import AFFIRMED, NEGATED, UNKNOWN
+from service.classifier.normalize import NoteNormalizer
+
+
+@pytest.fixture(scope="module")
+def normalizer() -> NoteNormalizer:
+    return NoteNormalizer().fit([])
+
+
+def scopes_of(normalizer: NoteNormalizer, text: str) -> dict[str, int]:
+    note = normalizer.analyze(text)
+    return dict(zip(note.tokens, note.scopes, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "scope"),
+    [
+        ("NO WEAPONS SEEN, HEARING VOICES", "weapon", NEGATED),
+        ("NO WEAPONS SEEN, HEARING VOICES", "voice", AFFIRMED),
+        ("DENIES SI/HI", "suicidal", NEGATED),
+        ("WPNS NEG", "weapon", NEGATED),
+        ("WEAPONS: NONE", "weapon", NEGATED),
+        ("OD RULED OUT BY EMS", "overdose", NEGATED),
+        ("NO DRUGS, ETOH OR WEAPONS", "alcohol", NEGATED),
+        ("NOT SUICIDAL BUT HAS A KNIFE", "knife", AFFIRMED),
+        ("NO WEAPONS. SUBJ HAS A KNIFE", "knife", AFFIRMED),
+        ("SUBJ IS UNARMED", "armed", NEGATED),
+        ("UNK IF ARMED", "armed", UNKNOWN),
+        ("UNK WEAPONS", "weapon", UNKNOWN),
+        ("UNK MALE WITH A GUN", "gun", AFFIRMED),
+        ("RP DOESNT THINK HE HAS A GUN", "gun", NEGATED),
+        ("HE DIDNT SHOW A WEAPON", "weapon", NEGATED),
+        ("NO LONGER TAKING HIS MEDS", "psychiatric", AFFIRMED),
+        ("HASNT SLEPT, DRINKING", "drinking", AFFIRMED),
+        ("NO ANSWER AT DOOR, SHOTS HEARD", "shot", AFFIRMED),
+        ("NO WEAPONS\nUPDT: HAS A KNIFE", "knife", AFFIRMED),
+    ],
+)
+def test_negation_scope(normalizer: NoteNormalizer, text: str, word: str, scope: int) -> None:
+    assert scopes_of(normalizer, text)[word] == scope
+
+
+def test_scope_ends_at_clause_boundaries(normalizer: NoteNormalizer) -> None:
+    scopes = scopes_of(normalizer, "NO WEAPONS; SUBJ SAYS HE WILL GET HIS GUN")
+    assert scopes["weapon"] == NEGATED and scopes["gun"] == AFFIRMED
+
+
+def test_jargon_codes_are_expanded(normalizer: NoteNormalizer) -> None:
+    text = normalizer.analyze("10-96 SUBJ, POSS OD, GSW TO LEG, 5150").features_text()
+    for word in ("mental", "overdose", "gunshot", "health"):
+        assert word in text.split()
+
+
+def test_numbers_in_context_are_not_codes(normalizer: NoteNormalizer) -> None:
+    text = normalizer.analyze("ALARM AT 5150 MAIN ST, UNIT 415 ENRT, 22YOA").features_text()
+    assert "mental" not in text and "disturbance" not in text
+
+
+def test_demographic_descriptors_vanish(normalizer: NoteNormalizer) -> None:
+    variants = ["B/M 30S", "W/F 30S", "HISP M 30S", "ASIAN F 30S", "SOMALI MALE 30S",
+                "NATIVE AMERICAN FEMALE 30S", "BLACK FEMALE 30S"]
+    docs = {normalizer.analyze(f"{v} YELLING AT CARS").features_text() for v in variants}
+    stripped = {" ".join(t for t in doc.split() if t != "_") for doc in docs}
+    assert len(stripped) == 1
+
+
+def test_colours_stay_when_not_describing_people(normalizer: NoteNormalizer) -> None:
+    assert "black" in normalizer.analyze("BLACK HOODIE, WHITE SEDAN").features_text()
+
+
+def test_typos_in_cue_words_are_restored(normalizer: NoteNormalizer) -> None:
+    doc = normalizer.analyze("SUCIDAL MALE W/ A KINFE, HERION, PISTLE").features_text()
+    for word in ("suicidal", "knife", "heroin", "pistol"):
+        assert word in doc.split()
+
+
+def test_english_words_near_cues_are_not_corrected(normalizer: NoteNormalizer) -> None:
+    doc = normalizer.analyze("INTERPRETER NEEDED, PRACTICE STARTING, FOREARM").features_text()
+    assert "needle" not in doc and "stabbing" not in doc and "firearm" not in doc
+
+
+def test_spans_quote_the_original_text(normalizer: NoteNormalizer) -> None:
+    text = "RP ADV SUBJ HAS A KNIFE"
+    note = normalizer.analyze(text)
+    i = note.tokens.index("knife")
+    assert text[note.starts[i] : note.ends[i]] == "KNIFE"
+
+
+def test_fast_path_tokens_equal_analyze(normalizer: NoteNormalizer) -> None:
+    texts = ["B/M 30S W/KNIFE AT 5150 MAIN ST, DENIES SI/HI.\nUPDT 1432 HRS: sucidal",
+             "NO DRUGS/ETOH, OFF HIS MEDS, LIVES IN THE SOUTHSIDE, 10-32 @ 14:32"]
+    for text in texts:
+        assert normalizer.transform([text])[0] == normalizer.analyze(text).features_text()
