@@ -63,7 +63,7 @@ def train(
     compare: Annotated[bool, typer.Option(help="Also compare candidate models on dev.")] = False,
     card: Annotated[Path | None, typer.Option(help="Model card Markdown to write.")] = None,
 ) -> None:
-    """Train the classifier, choose thresholds on a validation split, write the artifact."""
+    """Train the classifier, choose thresholds (dev set, else a validation split), save it."""
     from training.pipeline_run import run_training
 
     summary = run_training(out=out, seed=seed, n=n, data=data, text_column=text_column,
