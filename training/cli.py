@@ -42,9 +42,15 @@ def generate(
     from training.generate import GeneratorConfig, NoteGenerator
 
     config = GeneratorConfig(
-        n=n, seed=seed, negation_rate=negation_rate, decoy_rate=decoy_rate,
-        typo_rate=typo_rate, update_rate=update_rate, multi_tag_rate=multi_tag_rate,
-        demographic_rate=demographic_rate, label_noise=label_noise,
+        n=n,
+        seed=seed,
+        negation_rate=negation_rate,
+        decoy_rate=decoy_rate,
+        typo_rate=typo_rate,
+        update_rate=update_rate,
+        multi_tag_rate=multi_tag_rate,
+        demographic_rate=demographic_rate,
+        label_noise=label_noise,
     )
     generator = NoteGenerator(config)
     rows = [generator.note(i) for i in tqdm(range(n), desc="generating", unit="note")]
@@ -66,8 +72,17 @@ def train(
     """Train the classifier, choose thresholds (dev set, else a validation split), save it."""
     from training.pipeline_run import run_training
 
-    summary = run_training(out=out, seed=seed, n=n, data=data, text_column=text_column,
-                           dev=dev, holdout=holdout, compare=compare, card=card)
+    summary = run_training(
+        out=out,
+        seed=seed,
+        n=n,
+        data=data,
+        text_column=text_column,
+        dev=dev,
+        holdout=holdout,
+        compare=compare,
+        card=card,
+    )
     typer.echo(json.dumps(summary, indent=2))
 
 

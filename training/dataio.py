@@ -59,8 +59,10 @@ class LabeledNotes:
         """The notes at ``index``."""
         idx = list(index)
         return LabeledNotes(
-            [self.texts[i] for i in idx], self.labels[idx],
-            [self.ids[i] for i in idx], [self.kinds[i] for i in idx],
+            [self.texts[i] for i in idx],
+            self.labels[idx],
+            [self.ids[i] for i in idx],
+            [self.kinds[i] for i in idx],
         )
 
 
@@ -78,8 +80,10 @@ def load_labeled(path: str | Path, spec: DatasetSpec | None = None) -> LabeledNo
     if not chunks:
         raise DataError(path, None, None, "the file has no rows")
     return LabeledNotes(
-        [t for c in chunks for t in c.texts], np.vstack([c.labels for c in chunks]),
-        [i for c in chunks for i in c.ids], [k for c in chunks for k in c.kinds],
+        [t for c in chunks for t in c.texts],
+        np.vstack([c.labels for c in chunks]),
+        [i for c in chunks for i in c.ids],
+        [k for c in chunks for k in c.kinds],
     )
 
 
@@ -152,8 +156,9 @@ def _parquet_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, record
 
 
-def _validate(path: str | Path, batch: list[tuple[int, dict[str, Any]]], spec: DatasetSpec
-              ) -> LabeledNotes:
+def _validate(
+    path: str | Path, batch: list[tuple[int, dict[str, Any]]], spec: DatasetSpec
+) -> LabeledNotes:
     """Check every row of a chunk; the first problem raises ``DataError``."""
     texts, ids, kinds = [], [], []
     labels = np.zeros((len(batch), len(MODEL_TAGS)), dtype=np.int8)
@@ -164,8 +169,9 @@ def _validate(path: str | Path, batch: list[tuple[int, dict[str, Any]]], spec: D
         if "routine" in record and record["routine"] not in (None, ""):
             routine = _flag(path, number, record, "routine")
             if routine != int(not labels[i].any()):
-                raise DataError(path, number, "routine",
-                                "routine must be 1 exactly when no other tag is 1")
+                raise DataError(
+                    path, number, "routine", "routine must be 1 exactly when no other tag is 1"
+                )
         ids.append(str(record.get(spec.id_column) or f"row-{number}"))
         kinds.append(str(record.get(spec.kind_column) or ""))
     return LabeledNotes(texts, labels, ids, kinds)

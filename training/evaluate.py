@@ -23,8 +23,9 @@ from training.train import synthetic
 MAX_ERRORS_PER_KIND = 12
 
 
-def write_report(model_path: Path, sets: list[Path], out_dir: Path,
-                 synthetic_seed: int = 99) -> Path:
+def write_report(
+    model_path: Path, sets: list[Path], out_dir: Path, synthetic_seed: int = 99
+) -> Path:
     """Evaluate ``model_path`` on a synthetic test split and each set; write ``report.md``."""
     import matplotlib
 
@@ -33,8 +34,7 @@ def write_report(model_path: Path, sets: list[Path], out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     named = [("synthetic test split", synthetic(3000, synthetic_seed))]
     named += [(path.stem, load_labeled(path)) for path in sets]
-    lines = [f"# Evaluation report: {model.version}", "",
-             f"Thresholds: {model.thresholds}", ""]
+    lines = [f"# Evaluation report: {model.version}", "", f"Thresholds: {model.thresholds}", ""]
     for name, notes in named:
         lines += _section(model, name, notes, out_dir)
     report = out_dir / "report.md"
@@ -51,21 +51,26 @@ def _section(model: TriageModel, name: str, notes: LabeledNotes, out_dir: Path) 
     slug = name.replace(" ", "_")
     _plots(notes.labels, probs, out_dir, slug)
     fairness = counterfactual_check(model, notes.texts[:200])
-    lines = [f"## {name} (n={s.n})", "",
-             f"- macro-F1 (four tags): **{s.macro_f1:.3f}**; Brier {s.brier:.4f}; "
-             f"all four tags right {s.exact_match:.3f}",
-             f"- negation notes fully right: {_pct(s.negation_fully_right)}; "
-             f"routine decoys raised: {_pct(s.decoys_raised)}",
-             f"- demographic twins identical (counterfactual swaps of {fairness.n_pairs} pairs):"
-             f" {'100%' if fairness.passed else 'FAILED'} (max probability change "
-             f"{fairness.max_delta:.4f})", "",
-             "| tag | precision | recall | F1 | TP | FP | FN | TN |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"## {name} (n={s.n})",
+        "",
+        f"- macro-F1 (four tags): **{s.macro_f1:.3f}**; Brier {s.brier:.4f}; "
+        f"all four tags right {s.exact_match:.3f}",
+        f"- negation notes fully right: {_pct(s.negation_fully_right)}; "
+        f"routine decoys raised: {_pct(s.decoys_raised)}",
+        f"- demographic twins identical (counterfactual swaps of {fairness.n_pairs} pairs):"
+        f" {'100%' if fairness.passed else 'FAILED'} (max probability change "
+        f"{fairness.max_delta:.4f})",
+        "",
+        "| tag | precision | recall | F1 | TP | FP | FN | TN |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for tag, t in s.tags.items():
-        lines.append(f"| {tag} | {t['precision']:.3f} | {t['recall']:.3f} | {t['f1']:.3f} | "
-                     f"{t['tp']} | {t['fp']} | {t['fn']} | {t['tn']} |")
-    lines += ["", f"![precision-recall]({slug}_pr.png) ![calibration]({slug}_calibration.png)",
-              ""]
+        lines.append(
+            f"| {tag} | {t['precision']:.3f} | {t['recall']:.3f} | {t['f1']:.3f} | "
+            f"{t['tp']} | {t['fp']} | {t['fn']} | {t['tn']} |"
+        )
+    lines += ["", f"![precision-recall]({slug}_pr.png) ![calibration]({slug}_calibration.png)", ""]
     if any(notes.kinds):
         lines += _kind_table(s.by_kind) + _errors(notes, pred, probs)
     return lines
@@ -82,8 +87,11 @@ def _errors(notes: LabeledNotes, pred: np.ndarray, probs: np.ndarray) -> list[st
     groups: dict[str, list[str]] = defaultdict(list)
     for i, (truth, guess) in enumerate(zip(notes.labels, pred, strict=True)):
         if (truth != guess).any():
-            wrong = [f"{'FP' if guess[k] else 'FN'} {t} ({probs[i, k]:.2f})"
-                     for k, t in enumerate(MODEL_TAGS) if truth[k] != guess[k]]
+            wrong = [
+                f"{'FP' if guess[k] else 'FN'} {t} ({probs[i, k]:.2f})"
+                for k, t in enumerate(MODEL_TAGS)
+                if truth[k] != guess[k]
+            ]
             text = " ".join(notes.texts[i].split())[:240]
             groups[notes.kinds[i]].append(f"- `{notes.ids[i]}` {', '.join(wrong)}: {text}")
     lines = ["### Misclassified notes by kind", ""]
@@ -109,11 +117,15 @@ def _plots(truth: np.ndarray, probs: np.ndarray, out_dir: Path, slug: str) -> No
     ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
     for k, tag in enumerate(MODEL_TAGS):
         if 0 < truth[:, k].sum() < len(truth):
-            frac, mean = calibration_curve(truth[:, k], probs[:, k], n_bins=8,
-                                           strategy="quantile")
+            frac, mean = calibration_curve(truth[:, k], probs[:, k], n_bins=8, strategy="quantile")
             ax.plot(mean, frac, marker="o", label=tag)
-    _finish(fig, ax, "mean predicted probability", "fraction positive",
-            out_dir / f"{slug}_calibration.png")
+    _finish(
+        fig,
+        ax,
+        "mean predicted probability",
+        "fraction positive",
+        out_dir / f"{slug}_calibration.png",
+    )
 
 
 def _finish(fig: Any, ax: Any, xlabel: str, ylabel: str, path: Path) -> None:

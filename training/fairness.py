@@ -17,26 +17,75 @@ import numpy as np
 TOLERANCE = 0.01
 
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "race_sex": ("{d}, {note}", (
-        "B/M 30S", "W/F 30S", "HISP M 30S", "ASIAN F 30S", "SOMALI MALE 30S",
-        "NATIVE AMERICAN FEMALE 30S", "BLACK FEMALE 30S", "WHITE MALE 30S", "ARAB MALE 30S",
-        "VIETNAMESE FEMALE 30S", "H/F 30S", "A/M 30S", "MIDDLE EASTERN MALE 30S",
-        "PUERTO RICAN FEMALE 30S", "HMONG MALE 30S", "HAITIAN FEMALE 30S",
-    )),
-    "language": ("{note}. SPEAKS ONLY {d}", (
-        "SPANISH", "ENGLISH", "SOMALI", "VIETNAMESE", "ARABIC", "MANDARIN", "HAITIAN CREOLE",
-        "HMONG", "RUSSIAN", "AMHARIC",
-    )),
-    "interpreter": ("{note}. NEEDS A {d} INTERPRETER", (
-        "SPANISH", "ASL", "SOMALI", "ARABIC", "MANDARIN", "VIETNAMESE",
-    )),
-    "status": ("{note}, {d}", (
-        "RP IS UNDOCUMENTED", "RP IS A US CITIZEN", "RP IS A REFUGEE", "RP IS AN IMMIGRANT",
-    )),
-    "neighborhood": ("{note}, LIVES IN {d}", (
-        "THE SOUTHSIDE", "THE NORTH END", "EASTLAKE", "RIVERSIDE", "HILLCREST ESTATES",
-        "THE PROJECTS", "OLD TOWN", "THE BARRIO",
-    )),
+    "race_sex": (
+        "{d}, {note}",
+        (
+            "B/M 30S",
+            "W/F 30S",
+            "HISP M 30S",
+            "ASIAN F 30S",
+            "SOMALI MALE 30S",
+            "NATIVE AMERICAN FEMALE 30S",
+            "BLACK FEMALE 30S",
+            "WHITE MALE 30S",
+            "ARAB MALE 30S",
+            "VIETNAMESE FEMALE 30S",
+            "H/F 30S",
+            "A/M 30S",
+            "MIDDLE EASTERN MALE 30S",
+            "PUERTO RICAN FEMALE 30S",
+            "HMONG MALE 30S",
+            "HAITIAN FEMALE 30S",
+        ),
+    ),
+    "language": (
+        "{note}. SPEAKS ONLY {d}",
+        (
+            "SPANISH",
+            "ENGLISH",
+            "SOMALI",
+            "VIETNAMESE",
+            "ARABIC",
+            "MANDARIN",
+            "HAITIAN CREOLE",
+            "HMONG",
+            "RUSSIAN",
+            "AMHARIC",
+        ),
+    ),
+    "interpreter": (
+        "{note}. NEEDS A {d} INTERPRETER",
+        (
+            "SPANISH",
+            "ASL",
+            "SOMALI",
+            "ARABIC",
+            "MANDARIN",
+            "VIETNAMESE",
+        ),
+    ),
+    "status": (
+        "{note}, {d}",
+        (
+            "RP IS UNDOCUMENTED",
+            "RP IS A US CITIZEN",
+            "RP IS A REFUGEE",
+            "RP IS AN IMMIGRANT",
+        ),
+    ),
+    "neighborhood": (
+        "{note}, LIVES IN {d}",
+        (
+            "THE SOUTHSIDE",
+            "THE NORTH END",
+            "EASTLAKE",
+            "RIVERSIDE",
+            "HILLCREST ESTATES",
+            "THE PROJECTS",
+            "OLD TOWN",
+            "THE BARRIO",
+        ),
+    ),
 }
 
 
@@ -51,13 +100,18 @@ class FairnessResult:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (at most 20 failures kept)."""
-        return {"passed": self.passed, "max_delta": round(self.max_delta, 6),
-                "n_pairs": self.n_pairs, "tolerance": TOLERANCE,
-                "failures": self.failures[:20]}
+        return {
+            "passed": self.passed,
+            "max_delta": round(self.max_delta, 6),
+            "n_pairs": self.n_pairs,
+            "tolerance": TOLERANCE,
+            "failures": self.failures[:20],
+        }
 
 
-def counterfactual_check(model: Any, notes: Sequence[str], tolerance: float = TOLERANCE
-                         ) -> FairnessResult:
+def counterfactual_check(
+    model: Any, notes: Sequence[str], tolerance: float = TOLERANCE
+) -> FairnessResult:
     """Swap descriptors in every note; identical tags and probabilities within ``tolerance``."""
     thresholds = np.array([model.thresholds[t] for t in ("mental_health", "drugs", "weapon")])
     max_delta, n_pairs, failures = 0.0, 0, []
@@ -70,7 +124,14 @@ def counterfactual_check(model: Any, notes: Sequence[str], tolerance: float = TO
         max_delta = max(max_delta, float(deltas.max()) if deltas.size else 0.0)
         n_pairs += len(notes) * (len(values) - 1)
         for i, j in zip(*np.nonzero((deltas > tolerance) | flips), strict=True):
-            failures.append({"family": family, "note": notes[i], "descriptor": values[j],
-                             "baseline": values[0], "delta": float(deltas[i, j]),
-                             "tags_changed": bool(flips[i, j])})
+            failures.append(
+                {
+                    "family": family,
+                    "note": notes[i],
+                    "descriptor": values[j],
+                    "baseline": values[0],
+                    "delta": float(deltas[i, j]),
+                    "tags_changed": bool(flips[i, j]),
+                }
+            )
     return FairnessResult(not failures, max_delta, n_pairs, failures)

@@ -46,7 +46,9 @@ class GeneratorConfig:
     abbreviation_rate: float = 0.35  # mean per-word chance of a CAD abbreviation
     filler_max: int = 3  # up to this many filler clauses
     residue_mean: float = 0.8  # mean number of cue-template residues (cue words removed)
-    narrative_mean: float = 1.5  # mean number of neutral narrative clauses ("SUBJ IS HOLDING A BAG")
+    narrative_mean: float = (
+        1.5  # mean number of neutral narrative clauses ("SUBJ IS HOLDING A BAG")
+    )
     label_noise: float = 0.0  # chance each tag label is flipped (robustness experiments)
     case_styles: dict[str, float] = field(
         default_factory=lambda: {"upper": 0.70, "lower": 0.08, "sentence": 0.22}
@@ -99,8 +101,12 @@ class NoteGenerator:
                     labels[tag] = 1 - labels[tag]
         labels["routine"] = int(not any(labels[t] for t in TAGS))
         kind = _kind(plan, flags)
-        return {"id": f"syn-{self.config.seed}-{index:07d}", "narrative": text, **labels,
-                "kind": kind}
+        return {
+            "id": f"syn-{self.config.seed}-{index:07d}",
+            "narrative": text,
+            **labels,
+            "kind": kind,
+        }
 
     def _plan(self) -> NotePlan:
         """Choose the tags, then the clauses."""
@@ -168,7 +174,9 @@ class NoteGenerator:
                     group = rng.choice(sorted(negations))
                     plan.body.append(Clause(rng.choice(negations[group]), "negation", tag))
                 if rng.random() < cfg.unknown_rate:
-                    plan.body.append(Clause(rng.choice(self.vocab[tag]["unknowns"]), "unknown", tag))
+                    plan.body.append(
+                        Clause(rng.choice(self.vocab[tag]["unknowns"]), "unknown", tag)
+                    )
             elif rng.random() < cfg.partial_negation_rate:
                 # A negated other aspect ("DENIES SI" with hallucinations) or, placed first, a
                 # general negation that a later cue overrides ("NO WEAPONS SEEN, BUT ...").
@@ -197,7 +205,9 @@ class NoteGenerator:
         cfg, rng = self.config, self.rng
         demo = self.vocab["demographics"]
         if rng.random() < cfg.demographic_rate:
-            plan.body.insert(rng.randint(0, len(plan.body)), Clause(self.renderer.descriptor(), "demographic"))
+            plan.body.insert(
+                rng.randint(0, len(plan.body)), Clause(self.renderer.descriptor(), "demographic")
+            )
         if rng.random() < cfg.language_rate:
             plan.body.append(Clause(rng.choice(demo["language"]), "demographic"))
         if rng.random() < cfg.neighborhood_rate:
@@ -217,7 +227,7 @@ class NoteGenerator:
         """Shuffle the body, then move some clauses into appended UPDT lines."""
         cfg, rng = self.config, self.rng
         first = plan.body[:1] if plan.body and plan.body[0].role == "incident" else []
-        rest = plan.body[len(first):]
+        rest = plan.body[len(first) :]
         rng.shuffle(rest)
         plan.body = first + rest
         if not (rng.random() < cfg.update_rate or plan.updates):

@@ -121,8 +121,8 @@ class Renderer:
             flags.add("typo")
         elif self.config.word_typo_rate:
             text = " ".join(
-                self.typo(w) if len(w) > 3 and self.rng.random() < self.config.word_typo_rate
-                else w for w in text.split(" ")
+                self.typo(w) if len(w) > 3 and self.rng.random() < self.config.word_typo_rate else w
+                for w in text.split(" ")
             )
         return text
 
@@ -220,10 +220,32 @@ class Renderer:
 
 
 PHONETIC = [
-    ("PH", "F"), ("CH", "K"), ("C", "K"), ("Z", "S"), ("S", "Z"), ("IE", "EI"), ("EI", "IE"),
-    ("OL", "LE"), ("AL", "LE"), ("YL", "OL"), ("OR", "ER"), ("ER", "OR"), ("SCH", "SK"),
-    ("TION", "SHUN"), ("LL", "L"), ("SS", "S"), ("TT", "T"), ("A", "E"), ("I", "Y"), ("Y", "I"),
-    ("OI", "IO"), ("OU", "O"), ("EA", "EE"), ("CK", "K"), ("X", "KS"), ("QU", "KW"),
+    ("PH", "F"),
+    ("CH", "K"),
+    ("C", "K"),
+    ("Z", "S"),
+    ("S", "Z"),
+    ("IE", "EI"),
+    ("EI", "IE"),
+    ("OL", "LE"),
+    ("AL", "LE"),
+    ("YL", "OL"),
+    ("OR", "ER"),
+    ("ER", "OR"),
+    ("SCH", "SK"),
+    ("TION", "SHUN"),
+    ("LL", "L"),
+    ("SS", "S"),
+    ("TT", "T"),
+    ("A", "E"),
+    ("I", "Y"),
+    ("Y", "I"),
+    ("OI", "IO"),
+    ("OU", "O"),
+    ("EA", "EE"),
+    ("CK", "K"),
+    ("X", "KS"),
+    ("QU", "KW"),
 ]
 
 
@@ -251,8 +273,12 @@ def _join_head(pieces: list[str], rng: random.Random) -> str:
 def _sentence_lower(text: str) -> str:
     """Lower-case everything except codes and short abbreviations."""
     return " ".join(
-        w if (any(ch.isdigit() for ch in w) or (len(w) <= 4 and w.isupper() and w.isalpha()
-                                                 and w in _KEEP_UPPER)) else w.lower()
+        w
+        if (
+            any(ch.isdigit() for ch in w)
+            or (len(w) <= 4 and w.isupper() and w.isalpha() and w in _KEEP_UPPER)
+        )
+        else w.lower()
         for w in text.split(" ")
     )
 

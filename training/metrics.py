@@ -30,8 +30,16 @@ def tag_scores(truth: np.ndarray, pred: np.ndarray) -> dict[str, dict[str, float
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[tag] = {"precision": precision, "recall": recall, "f1": f1,
-                    "support": int(t.sum()), "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+        out[tag] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": int(t.sum()),
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "tn": tn,
+        }
     return out
 
 
@@ -61,15 +69,20 @@ class EvalSummary:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored in artifacts and reports)."""
         return {
-            "n": self.n, "macro_f1": self.macro_f1, "tags": self.tags, "brier": self.brier,
-            "exact_match": self.exact_match, "by_kind": self.by_kind,
+            "n": self.n,
+            "macro_f1": self.macro_f1,
+            "tags": self.tags,
+            "brier": self.brier,
+            "exact_match": self.exact_match,
+            "by_kind": self.by_kind,
             "negation_fully_right": self.negation_fully_right,
             "decoys_raised": self.decoys_raised,
         }
 
 
-def summarize(truth: np.ndarray, pred: np.ndarray, probs: np.ndarray | None,
-              kinds: list[str]) -> EvalSummary:
+def summarize(
+    truth: np.ndarray, pred: np.ndarray, probs: np.ndarray | None, kinds: list[str]
+) -> EvalSummary:
     """All headline figures; kinds are the dev-set kinds (or empty strings)."""
     truth, pred = np.asarray(truth).astype(int), np.asarray(pred).astype(int)
     scores = tag_scores(truth, pred)
@@ -81,9 +94,12 @@ def summarize(truth: np.ndarray, pred: np.ndarray, probs: np.ndarray | None,
     neg = [i for i, k in enumerate(kinds) if k == "negation"]
     decoys = [i for i, k in enumerate(kinds) if k == "decoy" and not truth[i].any()]
     return EvalSummary(
-        n=len(truth), macro_f1=macro_f1(scores), tags=scores,
+        n=len(truth),
+        macro_f1=macro_f1(scores),
+        tags=scores,
         brier=brier(truth, probs) if probs is not None else float("nan"),
-        exact_match=float(exact.mean()) if len(exact) else 0.0, by_kind=by_kind,
+        exact_match=float(exact.mean()) if len(exact) else 0.0,
+        by_kind=by_kind,
         negation_fully_right=float(exact[neg].mean()) if neg else None,
         decoys_raised=float(pred[decoys].any(axis=1).mean()) if decoys else None,
     )

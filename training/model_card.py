@@ -55,8 +55,14 @@ def render_card(card: dict[str, Any]) -> str:
     gen = card["data"].get("generator") or {}
     if gen:
         lines += ["Generator knobs:", "", _kv(gen), ""]
-    lines += ["## Features and thresholds", "", _kv(card.get("features") or {}), "",
-              f"Thresholds chosen on: {card.get('threshold_source')}", ""]
+    lines += [
+        "## Features and thresholds",
+        "",
+        _kv(card.get("features") or {}),
+        "",
+        f"Thresholds chosen on: {card.get('threshold_source')}",
+        "",
+    ]
     lines += ["| tag | threshold | uncertain band |", "| --- | --- | --- |"]
     for tag, thr in (card.get("thresholds") or {}).items():
         band = (card.get("uncertain_bands") or {}).get(tag, ["", ""])
@@ -72,14 +78,20 @@ def render_card(card: dict[str, Any]) -> str:
 
 def _metrics_section(name: str, block: dict[str, Any]) -> list[str]:
     """Per-tag and per-kind tables of one evaluation set."""
-    lines = [f"### {name} (n={block.get('n')})", "",
-             f"macro-F1 over four tags: {block.get('macro_f1', 0):.3f}; "
-             f"Brier: {block.get('brier', 0):.4f}; all four tags right: "
-             f"{block.get('exact_match', 0):.3f}", "",
-             "| tag | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"### {name} (n={block.get('n')})",
+        "",
+        f"macro-F1 over four tags: {block.get('macro_f1', 0):.3f}; "
+        f"Brier: {block.get('brier', 0):.4f}; all four tags right: "
+        f"{block.get('exact_match', 0):.3f}",
+        "",
+        "| tag | precision | recall | F1 | support |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for tag, s in (block.get("tags") or {}).items():
-        lines.append(f"| {tag} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | "
-                     f"{s['support']} |")
+        lines.append(
+            f"| {tag} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
+        )
     kinds = block.get("by_kind") or {}
     if any(kinds):
         lines += ["", "| kind | notes | all tags right |", "| --- | --- | --- |"]

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier, _SigmoidCalibration
 from sklearn.linear_model import SGDClassifier
 from sklearn.multioutput import MultiOutputClassifier
@@ -36,8 +35,9 @@ from training.dataio import LabeledNotes, iter_chunks
 from training.train import choose_threshold, uncertain_band
 
 
-def count_vocabulary(path: Path, normalizer: NoteNormalizer, chunk_size: int,
-                     vocabulary: int, max_table: int) -> list[str]:
+def count_vocabulary(
+    path: Path, normalizer: NoteNormalizer, chunk_size: int, vocabulary: int, max_table: int
+) -> list[str]:
     """Most frequent word n-grams of the file, counted in bounded memory."""
     counts: Counter[str] = Counter()
     for chunk in iter_chunks(path, chunk_size=chunk_size):
@@ -50,21 +50,31 @@ def count_vocabulary(path: Path, normalizer: NoteNormalizer, chunk_size: int,
 
 
 def _blocks(vocab: list[str]) -> FeatureUnion:
-    word = CompactTfidfVectorizer(analyzer=word_ngrams, vocabulary=vocab, use_idf=False,
-                                  sublinear_tf=True, dtype=np.float32)
+    word = CompactTfidfVectorizer(
+        analyzer=word_ngrams, vocabulary=vocab, use_idf=False, sublinear_tf=True, dtype=np.float32
+    )
     union = FeatureUnion([("word", word), ("cues", CueGroupVectorizer())])
     return union.fit(["_"])
 
 
-def stream_fit(path: Path, *, chunk_size: int = 20_000, vocabulary: int = 40_000,
-               max_table: int = 2_000_000, calibration: int = 20_000, epochs: int = 1,
-               seed: int = 0) -> TriageModel:
+def stream_fit(
+    path: Path,
+    *,
+    chunk_size: int = 20_000,
+    vocabulary: int = 40_000,
+    max_table: int = 2_000_000,
+    calibration: int = 20_000,
+    epochs: int = 1,
+    seed: int = 0,
+) -> TriageModel:
     """Train a ``TriageModel`` from a labeled file too large for memory."""
     first = next(iter_chunks(path, chunk_size=chunk_size))
     normalizer = NoteNormalizer().fit(first.texts)
     union = _blocks(count_vocabulary(path, normalizer, chunk_size, vocabulary, max_table))
-    models = [SGDClassifier(loss="log_loss", alpha=2e-6, random_state=seed + k)
-              for k in range(len(MODEL_TAGS))]
+    models = [
+        SGDClassifier(loss="log_loss", alpha=2e-6, random_state=seed + k)
+        for k in range(len(MODEL_TAGS))
+    ]
     held: list[LabeledNotes] = []
     for _ in range(epochs):
         held = []
@@ -79,12 +89,17 @@ def stream_fit(path: Path, *, chunk_size: int = 20_000, vocabulary: int = 40_000
 
 
 def _concat(parts: list[LabeledNotes]) -> LabeledNotes:
-    return LabeledNotes([t for p in parts for t in p.texts], np.vstack([p.labels for p in parts]),
-                        [i for p in parts for i in p.ids], [k for p in parts for k in p.kinds])
+    return LabeledNotes(
+        [t for p in parts for t in p.texts],
+        np.vstack([p.labels for p in parts]),
+        [i for p in parts for i in p.ids],
+        [k for p in parts for k in p.kinds],
+    )
 
 
-def _assemble(normalizer: NoteNormalizer, union: FeatureUnion, models: list[SGDClassifier],
-              held: LabeledNotes) -> TriageModel:
+def _assemble(
+    normalizer: NoteNormalizer, union: FeatureUnion, models: list[SGDClassifier], held: LabeledNotes
+) -> TriageModel:
     """Calibrate each tag on the held-out notes and wrap everything as a TriageModel."""
     X = union.transform(normalizer.transform(held.texts))
     estimators = []
@@ -100,11 +115,13 @@ def _assemble(normalizer: NoteNormalizer, union: FeatureUnion, models: list[SGDC
     classify = MultiOutputClassifier(estimators[0])
     classify.estimators_ = estimators
     pipeline = Pipeline([("normalize", normalizer), ("features", union), ("classify", classify)])
-    provisional = TriageModel(pipeline, dict.fromkeys(MODEL_TAGS, 0.5),
-                              dict.fromkeys(MODEL_TAGS, (0.25, 0.75)), {})
+    provisional = TriageModel(
+        pipeline, dict.fromkeys(MODEL_TAGS, 0.5), dict.fromkeys(MODEL_TAGS, (0.25, 0.75)), {}
+    )
     probs = provisional.probabilities(held.texts)
-    thresholds = {t: choose_threshold(held.labels[:, k], probs[:, k], t)
-                  for k, t in enumerate(MODEL_TAGS)}
+    thresholds = {
+        t: choose_threshold(held.labels[:, k], probs[:, k], t) for k, t in enumerate(MODEL_TAGS)
+    }
     bands = {t: uncertain_band(v) for t, v in thresholds.items()}
     meta = {"version": "streaming", "feature_config": {"name": "streaming word+cues sgd"}}
     return TriageModel(pipeline, thresholds, bands, meta)
@@ -122,8 +139,11 @@ def main(argv: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
     model = stream_fit(Path(argv[1]))
     save_model(model, Path(argv[2]))
-    figures = {"seconds": round(time.perf_counter() - start, 1),
-               "peak_rss_mb": round(peak_rss_mb(), 1), "thresholds": model.thresholds}
+    figures = {
+        "seconds": round(time.perf_counter() - start, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "thresholds": model.thresholds,
+    }
     print(figures)
     return figures
 

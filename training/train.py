@@ -78,18 +78,24 @@ def uncertain_band(threshold: float) -> tuple[float, float]:
     return (round(threshold * BAND_BELOW, 4), round(threshold + (1 - threshold) * BAND_ABOVE, 4))
 
 
-def fit(train: LabeledNotes, val: LabeledNotes, config: FeatureConfig,
-        jargon: list[list[str]] | None = None) -> TrainResult:
+def fit(
+    train: LabeledNotes,
+    val: LabeledNotes,
+    config: FeatureConfig,
+    jargon: list[list[str]] | None = None,
+) -> TrainResult:
     """Fit one candidate and choose its thresholds on ``val``."""
     start = time.perf_counter()
     pipeline = build_pipeline(config, jargon)
     pipeline.fit(train.texts, train.labels)
     seconds = time.perf_counter() - start
-    provisional = TriageModel(pipeline, dict.fromkeys(MODEL_TAGS, 0.5),
-                              dict.fromkeys(MODEL_TAGS, (0.25, 0.75)), {})
+    provisional = TriageModel(
+        pipeline, dict.fromkeys(MODEL_TAGS, 0.5), dict.fromkeys(MODEL_TAGS, (0.25, 0.75)), {}
+    )
     probs = provisional.probabilities(val.texts)
-    thresholds = {t: choose_threshold(val.labels[:, k], probs[:, k], t)
-                  for k, t in enumerate(MODEL_TAGS)}
+    thresholds = {
+        t: choose_threshold(val.labels[:, k], probs[:, k], t) for k, t in enumerate(MODEL_TAGS)
+    }
     bands = {t: uncertain_band(thr) for t, thr in thresholds.items()}
     model = TriageModel(pipeline, thresholds, bands, {"feature_config": config.as_dict()})
     return TrainResult(model, probs, val.labels, seconds)
@@ -98,26 +104,38 @@ def fit(train: LabeledNotes, val: LabeledNotes, config: FeatureConfig,
 def rethreshold(model: TriageModel, notes: LabeledNotes) -> TriageModel:
     """Thresholds and uncertain bands chosen on ``notes`` (the hand-written dev set)."""
     probs = model.probabilities(notes.texts)
-    thresholds = {t: choose_threshold(notes.labels[:, k], probs[:, k], t)
-                  for k, t in enumerate(MODEL_TAGS)}
+    thresholds = {
+        t: choose_threshold(notes.labels[:, k], probs[:, k], t) for k, t in enumerate(MODEL_TAGS)
+    }
     bands = {t: uncertain_band(thr) for t, thr in thresholds.items()}
     return TriageModel(model.pipeline, thresholds, bands, dict(model.metadata))
 
 
-def metadata(result: TrainResult, train: LabeledNotes, config: FeatureConfig,
-             name: str, extra: dict[str, Any]) -> dict[str, Any]:
+def metadata(
+    result: TrainResult,
+    train: LabeledNotes,
+    config: FeatureConfig,
+    name: str,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
     """What the artifact records about itself."""
     digest = fingerprint(train)
     return {
         "name": name,
         "version": f"{name}-{digest[:12]}",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "training_data": {"sha256": digest, "n_notes": len(train),
-                          "positives": dict(zip(MODEL_TAGS, train.labels.sum(0).tolist(),
-                                                strict=True))},
-        "libraries": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                      "numpy": np.__version__, "scipy": scipy.__version__,
-                      "skops": skops.__version__},
+        "training_data": {
+            "sha256": digest,
+            "n_notes": len(train),
+            "positives": dict(zip(MODEL_TAGS, train.labels.sum(0).tolist(), strict=True)),
+        },
+        "libraries": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "skops": skops.__version__,
+        },
         "feature_config": config.as_dict(),
         "fit_seconds": round(result.seconds, 2),
         "thresholds": result.model.thresholds,
@@ -147,7 +165,8 @@ def synthetic(n: int, seed: int, **knobs: Any) -> LabeledNotes:
     return LabeledNotes(
         [r["narrative"] for r in rows],
         np.array([[r[t] for t in MODEL_TAGS] for r in rows], dtype=np.int8),
-        [r["id"] for r in rows], [r["kind"] for r in rows],
+        [r["id"] for r in rows],
+        [r["kind"] for r in rows],
     )
 
 

@@ -95,9 +95,7 @@ def artifact_types(path: str | Path) -> list[str]:
     return sorted(found)
 
 
-def load_model(
-    path: str | Path, jargon_file: str | Path | None = None
-) -> TriageModel:
+def load_model(path: str | Path, jargon_file: str | Path | None = None) -> TriageModel:
     """Load a model artifact after auditing its types.
 
     ``jargon_file`` (default: the ``TRIAGE_JARGON_FILE`` environment variable, if set) is an

@@ -93,8 +93,9 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         """Freeze the lexicon (no statistics are learned)."""
         groups = self.groups or {k: list(v) for k, v in CUE_GROUPS.items()}
         self.group_names_ = np.array(sorted(groups) + sorted(PATTERNS), dtype=str)
-        terms = [(t, g) for g, name in enumerate(self.group_names_)
-                 for t in groups.get(str(name), ())]
+        terms = [
+            (t, g) for g, name in enumerate(self.group_names_) for t in groups.get(str(name), ())
+        ]
         self.terms_ = np.array([t for t, _ in terms], dtype=str)
         self.term_groups_ = np.array([g for _, g in terms], dtype=np.int64)
         self.__dict__.pop("_index", None)
@@ -111,8 +112,11 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
     def patterns(self) -> list[tuple[int, frozenset[str], frozenset[str]]]:
         """(column, first words, second words) of each pattern group."""
         names = self.group_names_.tolist()
-        return [(names.index(name), frozenset(a), frozenset(b))
-                for name, (a, b) in PATTERNS.items() if name in names]
+        return [
+            (names.index(name), frozenset(a), frozenset(b))
+            for name, (a, b) in PATTERNS.items()
+            if name in names
+        ]
 
     def pattern_spots(self, doc: str) -> list[tuple[int, tuple[int, int]]]:
         """Pattern columns found in a normalized note, with the token positions matched."""

@@ -115,12 +115,24 @@ STOPWORDS = frozenset(
 
 # Contractions typed without the apostrophe ("DIDNT", "DOESNT").
 BARE_CONTRACTIONS = {
-    "didnt": ("did", "not"), "doesnt": ("does", "not"), "dont": ("do", "not"),
-    "cant": ("can", "not"), "wont": ("will", "not"), "isnt": ("is", "not"),
-    "wasnt": ("was", "not"), "hasnt": ("has", "not"), "havent": ("have", "not"),
-    "hadnt": ("had", "not"), "wouldnt": ("would", "not"), "couldnt": ("could", "not"),
-    "shouldnt": ("should", "not"), "arent": ("are", "not"), "werent": ("were", "not"),
-    "aint": ("is", "not"), "neva": ("never",), "aint't": ("is", "not"),
+    "didnt": ("did", "not"),
+    "doesnt": ("does", "not"),
+    "dont": ("do", "not"),
+    "cant": ("can", "not"),
+    "wont": ("will", "not"),
+    "isnt": ("is", "not"),
+    "wasnt": ("was", "not"),
+    "hasnt": ("has", "not"),
+    "havent": ("have", "not"),
+    "hadnt": ("had", "not"),
+    "wouldnt": ("would", "not"),
+    "couldnt": ("could", "not"),
+    "shouldnt": ("should", "not"),
+    "arent": ("are", "not"),
+    "werent": ("were", "not"),
+    "aint": ("is", "not"),
+    "neva": ("never",),
+    "aint't": ("is", "not"),
 }
 
 

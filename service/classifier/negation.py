@@ -16,7 +16,8 @@ from .tokens import BOUNDARY
 AFFIRMED, NEGATED, UNKNOWN = 0, 1, 2
 
 NEG_CUES = frozenset(
-    "no not never without negative nothing none nor absent deny denies denied denying refute".split()
+    "no not never without negative nothing none nor absent deny denies denied denying "
+    "refute".split()
 )
 DENIAL_CUES = frozenset("deny denies denied denying".split())
 BELIEF_VERBS = frozenset("think believe know see saw observe hear feel suspect".split())
@@ -108,8 +109,13 @@ def _mark_unknown(tokens: list[str], scopes: list[int], i: int) -> None:
 
 
 def _mark_forward(
-    tokens: list[str], scopes: list[int], j: int, scope: int, window: int,
-    stops: frozenset[str], lists: bool = True,
+    tokens: list[str],
+    scopes: list[int],
+    j: int,
+    scope: int,
+    window: int,
+    stops: frozenset[str],
+    lists: bool = True,
 ) -> None:
     """Mark up to ``window`` words from ``j`` until a boundary or a stop word; ``lists`` lets
     the scope run on through short comma-separated items."""

@@ -60,18 +60,36 @@ def build_pipeline(config: FeatureConfig, jargon: list[list[str]] | None = None)
     )
     blocks = []
     if config.word:
-        blocks.append(("word", CompactTfidfVectorizer(
-            analyzer=word_ngrams, min_df=config.word_min_df,
-            max_features=config.word_max_features, sublinear_tf=True, dtype=np.float32,
-            norm=config.word_norm,
-        )))
+        blocks.append(
+            (
+                "word",
+                CompactTfidfVectorizer(
+                    analyzer=word_ngrams,
+                    min_df=config.word_min_df,
+                    max_features=config.word_max_features,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                    norm=config.word_norm,
+                ),
+            )
+        )
     if config.char:
-        blocks.append(("char", CompactTfidfVectorizer(
-            analyzer="char_wb", preprocessor=affirmed_text, lowercase=False,
-            ngram_range=config.char_ngram, min_df=config.char_min_df,
-            max_features=config.char_max_features, sublinear_tf=False, dtype=np.float32,
-            norm=config.char_norm,
-        )))
+        blocks.append(
+            (
+                "char",
+                CompactTfidfVectorizer(
+                    analyzer="char_wb",
+                    preprocessor=affirmed_text,
+                    lowercase=False,
+                    ngram_range=config.char_ngram,
+                    min_df=config.char_min_df,
+                    max_features=config.char_max_features,
+                    sublinear_tf=False,
+                    dtype=np.float32,
+                    norm=config.char_norm,
+                ),
+            )
+        )
     if config.cues:
         blocks.append(("cues", CueGroupVectorizer()))
     classifier = LogisticRegression(
@@ -80,8 +98,10 @@ def build_pipeline(config: FeatureConfig, jargon: list[list[str]] | None = None)
     calibrated = CalibratedClassifierCV(
         classifier, method="sigmoid", cv=config.calibration_cv, ensemble=False
     )
-    return Pipeline([
-        ("normalize", normalizer),
-        ("features", FeatureUnion(blocks)),
-        ("classify", MultiOutputClassifier(calibrated)),
-    ])
+    return Pipeline(
+        [
+            ("normalize", normalizer),
+            ("features", FeatureUnion(blocks)),
+            ("classify", MultiOutputClassifier(calibrated)),
+        ]
+    )

@@ -141,7 +141,9 @@ class FastScorer:
 
     def _word_matrix(self, docs: list[str]) -> sp.csr_matrix:
         """Sublinear, l2-normalized word TF-IDF rows (same values as the vectorizer)."""
-        indptr, indices, data = [0], [], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[int] = []
         vocab = self.word_vocab
         for doc in docs:
             counts: dict[int, int] = {}

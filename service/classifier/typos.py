@@ -80,8 +80,11 @@ class TypoCorrector:
             return candidates.pop()
         if candidates or len(token) < 6:
             return token
-        far = {t for t in self.long_targets.get(token[:3], ())
-               if abs(len(t) - len(token)) <= 2 and _osa_distance(token, t) <= 2}
+        far = {
+            t
+            for t in self.long_targets.get(token[:3], ())
+            if abs(len(t) - len(token)) <= 2 and _osa_distance(token, t) <= 2
+        }
         return far.pop() if len(far) == 1 else token
 
     @staticmethod

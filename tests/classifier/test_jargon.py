@@ -37,8 +37,10 @@ def test_agency_override_changes_the_probability(tmp_path: Path) -> None:
     note = "CALLER REQ UNITS FOR A 10-77 AT THE BUS STOP"
     base = load_model(MODEL_PATH)
     table = tmp_path / "agency.csv"
-    table.write_text("code,expansion,kind\n10-77,emotionally disturbed person mental subject,"
-                     "mental_health\n", encoding="utf-8")
+    table.write_text(
+        "code,expansion,kind\n10-77,emotionally disturbed person mental subject,mental_health\n",
+        encoding="utf-8",
+    )
     agency = load_model(MODEL_PATH, jargon_file=table)
     before = base.classify(note).tags["mental_health"].probability
     after = agency.classify(note).tags["mental_health"].probability

@@ -14,12 +14,16 @@ from service.config import PROJECT_ROOT
 MODEL_PATH = PROJECT_ROOT / "models" / "triage-default.skops"
 
 GUIDE_EXAMPLES = [
-    ("RP STATES SON 22YOA OFF HIS MEDS, HEARING VOICES, BREAKING DISHES. NO WEAPONS SEEN",
-     {"mental_health"}),
+    (
+        "RP STATES SON 22YOA OFF HIS MEDS, HEARING VOICES, BREAKING DISHES. NO WEAPONS SEEN",
+        {"mental_health"},
+    ),
     ("MALE PASSED OUT IN DRIVER SEAT AT LIGHT, POSS OD, RP GAVE NARCAN X1", {"drugs"}),
     ("DOMESTIC IN PROGRESS, BF HAS A KNIFE, FEMALE LOCKED IN BATHROOM", {"weapon"}),
-    ("SUICIDAL FEMALE ON BRIDGE RAIL, STATES SHE TOOK PILLS AND HAS A RAZOR",
-     {"mental_health", "drugs", "weapon"}),
+    (
+        "SUICIDAL FEMALE ON BRIDGE RAIL, STATES SHE TOOK PILLS AND HAS A RAZOR",
+        {"mental_health", "drugs", "weapon"},
+    ),
     ("LOUD MUSIC FROM APT 4B FOR 2 HRS, RP REQ EXTRA PATROL", {"routine"}),
     ("THEFT FROM AUTO OVERNIGHT, HANDGUN TAKEN FROM GLOVEBOX, NO SUSP INFO", {"routine"}),
     ("INTOX MALE YELLING AT CUSTOMERS, SAYS HE'LL GO GET HIS GUN FROM CAR", {"drugs", "weapon"}),
@@ -73,7 +77,8 @@ def test_batch_equals_single(model: TriageModel) -> None:
         single = model.classify(text)
         for tag in TAGS:
             assert prediction.tags[tag].probability == pytest.approx(
-                single.tags[tag].probability, abs=1e-9)
+                single.tags[tag].probability, abs=1e-9
+            )
             assert prediction.tags[tag].evidence == single.tags[tag].evidence
 
 
@@ -86,8 +91,18 @@ def test_fast_path_matches_the_sklearn_pipeline(model: TriageModel) -> None:
 
 def test_metadata_is_complete(model: TriageModel) -> None:
     meta = model.metadata
-    for key in ("version", "created", "training_data", "libraries", "feature_config",
-                "thresholds", "uncertain_bands", "metrics", "card", "fairness"):
+    for key in (
+        "version",
+        "created",
+        "training_data",
+        "libraries",
+        "feature_config",
+        "thresholds",
+        "uncertain_bands",
+        "metrics",
+        "card",
+        "fairness",
+    ):
         assert key in meta
     assert len(meta["training_data"]["sha256"]) == 64
     assert MODEL_PATH.stat().st_size <= 20 * 1024 * 1024

@@ -63,8 +63,15 @@ def test_numbers_in_context_are_not_codes(normalizer: NoteNormalizer) -> None:
 
 
 def test_demographic_descriptors_vanish(normalizer: NoteNormalizer) -> None:
-    variants = ["B/M 30S", "W/F 30S", "HISP M 30S", "ASIAN F 30S", "SOMALI MALE 30S",
-                "NATIVE AMERICAN FEMALE 30S", "BLACK FEMALE 30S"]
+    variants = [
+        "B/M 30S",
+        "W/F 30S",
+        "HISP M 30S",
+        "ASIAN F 30S",
+        "SOMALI MALE 30S",
+        "NATIVE AMERICAN FEMALE 30S",
+        "BLACK FEMALE 30S",
+    ]
     docs = {normalizer.analyze(f"{v} YELLING AT CARS").features_text() for v in variants}
     stripped = {" ".join(t for t in doc.split() if t != "_") for doc in docs}
     assert len(stripped) == 1
@@ -93,7 +100,9 @@ def test_spans_quote_the_original_text(normalizer: NoteNormalizer) -> None:
 
 
 def test_fast_path_tokens_equal_analyze(normalizer: NoteNormalizer) -> None:
-    texts = ["B/M 30S W/KNIFE AT 5150 MAIN ST, DENIES SI/HI.\nUPDT 1432 HRS: sucidal",
-             "NO DRUGS/ETOH, OFF HIS MEDS, LIVES IN THE SOUTHSIDE, 10-32 @ 14:32"]
+    texts = [
+        "B/M 30S W/KNIFE AT 5150 MAIN ST, DENIES SI/HI.\nUPDT 1432 HRS: sucidal",
+        "NO DRUGS/ETOH, OFF HIS MEDS, LIVES IN THE SOUTHSIDE, 10-32 @ 14:32",
+    ]
     for text in texts:
         assert normalizer.transform([text])[0] == normalizer.analyze(text).features_text()

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from training.dataio import DatasetSpec, DataError, iter_chunks, load_labeled, write_rows
+from training.dataio import DataError, DatasetSpec, iter_chunks, load_labeled, write_rows
 
 ROWS = [
     {"narrative": "SUBJ HAS A KNIFE", "mental_health": 0, "drugs": 0, "weapon": 1},
@@ -29,15 +29,17 @@ def test_round_trip(tmp_path: Path, suffix: str) -> None:
 def test_custom_column_names(tmp_path: Path) -> None:
     path = tmp_path / "agency.csv"
     path.write_text("text,mh,sud,wpn\nSUBJ HAS A GUN,0,0,1\n", encoding="utf-8")
-    spec = DatasetSpec(text_column="text",
-                       tag_columns={"mental_health": "mh", "drugs": "sud", "weapon": "wpn"})
+    spec = DatasetSpec(
+        text_column="text", tag_columns={"mental_health": "mh", "drugs": "sud", "weapon": "wpn"}
+    )
     assert load_labeled(path, spec).labels.tolist() == [[0, 0, 1]]
 
 
 def test_csv_bad_label_names_row_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("narrative,mental_health,drugs,weapon\nA,0,0,1\nB,0,maybe,0\n",
-                    encoding="utf-8")
+    path.write_text(
+        "narrative,mental_health,drugs,weapon\nA,0,0,1\nB,0,maybe,0\n", encoding="utf-8"
+    )
     with pytest.raises(DataError) as err:
         load_labeled(path)
     assert (err.value.row, err.value.column) == (2, "drugs")
@@ -46,8 +48,9 @@ def test_csv_bad_label_names_row_and_column(tmp_path: Path) -> None:
 
 def test_jsonl_missing_column_and_bad_json(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"narrative": "A", "drugs": 0, "weapon": 0}) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"narrative": "A", "drugs": 0, "weapon": 0}) + "\n", encoding="utf-8"
+    )
     with pytest.raises(DataError, match="row 1, column 'mental_health': missing tag column"):
         load_labeled(path)
     path.write_text('{"narrative": "A"\n', encoding="utf-8")

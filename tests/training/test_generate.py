@@ -32,8 +32,11 @@ def test_routine_rate_knob() -> None:
 
 def test_negation_rate_knob() -> None:
     def share(rate: float) -> float:
-        rows = generate(GeneratorConfig(n=800, seed=5, negation_rate=rate,
-                                        partial_negation_rate=0.0, update_rate=0.0))
+        rows = generate(
+            GeneratorConfig(
+                n=800, seed=5, negation_rate=rate, partial_negation_rate=0.0, update_rate=0.0
+            )
+        )
         return sum(r["kind"] == "negation" for r in rows) / len(rows)
 
     assert share(0.0) == 0.0
@@ -55,9 +58,19 @@ def test_label_noise_knob() -> None:
 
 
 def test_typo_rate_knob() -> None:
-    rows = generate(GeneratorConfig(n=600, seed=9, typo_rate=1.0, routine_rate=0.0,
-                                    negation_rate=0, unknown_rate=0, update_rate=0,
-                                    multi_tag_rate=0, demographic_rate=0))
+    rows = generate(
+        GeneratorConfig(
+            n=600,
+            seed=9,
+            typo_rate=1.0,
+            routine_rate=0.0,
+            negation_rate=0,
+            unknown_rate=0,
+            update_rate=0,
+            multi_tag_rate=0,
+            demographic_rate=0,
+        )
+    )
     assert sum(r["kind"] == "typo" for r in rows) > 150
 
 

@@ -40,8 +40,7 @@ def test_small_training_run_and_artifact(tmp_path: Path) -> None:
 def test_streaming_trainer_produces_a_triage_model(tmp_path: Path) -> None:
     rows = generate(GeneratorConfig(n=3000, seed=4))
     path = write_rows(rows, tmp_path / "stream.jsonl")
-    model = stream_fit(path, chunk_size=1000, vocabulary=5000, max_table=20_000,
-                       calibration=600)
+    model = stream_fit(path, chunk_size=1000, vocabulary=5000, max_table=20_000, calibration=600)
     texts = ["SHOTS FIRED, MALE WITH A HANDGUN", "LOUD MUSIC NEXT DOOR"]
     fast = model.probabilities(texts)
     reference = np.column_stack([p[:, 1] for p in model.pipeline.predict_proba(texts)])
@@ -51,16 +50,26 @@ def test_streaming_trainer_produces_a_triage_model(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_evaluation_report(tmp_path: Path) -> None:
-    from training.evaluate import write_report
     from training.dataio import load_labeled
+    from training.evaluate import write_report
 
     dev = Path("training/devset/dev.jsonl")
-    small = write_rows([{"narrative": t, "mental_health": int(y[0]), "drugs": int(y[1]),
-                         "weapon": int(y[2]), "kind": k}
-                        for t, y, k in list(zip(*_dev(load_labeled(dev)), strict=True))[:60]],
-                       tmp_path / "dev_small.jsonl")
-    report = write_report(Path("models/triage-default.skops"), [small], tmp_path / "report",
-                          synthetic_seed=3)
+    small = write_rows(
+        [
+            {
+                "narrative": t,
+                "mental_health": int(y[0]),
+                "drugs": int(y[1]),
+                "weapon": int(y[2]),
+                "kind": k,
+            }
+            for t, y, k in list(zip(*_dev(load_labeled(dev)), strict=True))[:60]
+        ],
+        tmp_path / "dev_small.jsonl",
+    )
+    report = write_report(
+        Path("models/triage-default.skops"), [small], tmp_path / "report", synthetic_seed=3
+    )
     text = report.read_text()
     assert "precision" in text and "Misclassified notes by kind" in text
     assert (tmp_path / "report" / "dev_small_pr.png").exists()

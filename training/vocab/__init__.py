@@ -29,4 +29,7 @@ def count_phrasings(vocab: dict[str, Any]) -> dict[str, int]:
         for templates in vocab[tag]["cues"].values():
             cues.update(templates)
     cues.update(text for _, text in vocab["multi"])
-    return {"cue_phrasings": len(cues), "routine_phrasings": len(set(vocab["routine"]["incidents"]))}
+    return {
+        "cue_phrasings": len(cues),
+        "routine_phrasings": len(set(vocab["routine"]["incidents"])),
+    }
