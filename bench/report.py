@@ -230,7 +230,8 @@ def _inprocess_md(results: dict) -> list[str]:
         f"Batch scoring: one `classify_many` call over {b['notes']:,} generated notes "
         f"(mean {b['mean_words']} words): scores only (`explain=False`) "
         f"{b['scores']['seconds']:.2f} s = **{b['scores']['notes_per_s']:,.0f} notes/s**; "
-        f"with evidence and negations {b['explained']['seconds']:.2f} s = "
+        f"with evidence and negations (first {b['explained'].get('notes', b['notes']):,}) "
+        f"{b['explained']['seconds']:.2f} s = "
         f"{b['explained']['notes_per_s']:,.0f} notes/s.",
         "",
     ]

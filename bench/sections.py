@@ -21,7 +21,7 @@ def runners(args: argparse.Namespace, workdir: Path, log: Log) -> dict[str, Call
         model, policy = ip.load_snapshot()
         return {
             "per_note": ip.per_note(model, policy, 500 if quick else 3000, log),
-            "batch": ip.batch(model, 20_000 if quick else 100_000, log),
+            "batch": ip.batch(model, 20_000 if quick else 100_000, 5_000 if quick else 20_000, log),
             "batch_parallel": ip.batch_parallel(20_000 if quick else 100_000, 2, log),
             "model_version": model.version,
             "policy_version": policy.version,
