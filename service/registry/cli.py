@@ -38,10 +38,13 @@ def _errors() -> Iterator[None]:
 
 def _prepare() -> None:
     """Schema up to date and, on a fresh database, the shipped model registered."""
+    from service.logging import configure_logging
     from service.registry.promotion import ensure_production
 
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)  # logs to stderr, tables to stdout
     db.upgrade_schema()
-    ensure_production(get_settings())
+    ensure_production(settings)
 
 
 def _echo_verdict(verdict: dict[str, Any]) -> None:

@@ -120,14 +120,42 @@ def fairness_check(model: Any, evaluation: EvaluationSet) -> tuple[dict[str, Any
     return _check("fairness: demographic counterfactuals", result.passed, detail), summary
 
 
-def evaluate(candidate: Any, baseline: Any | None, settings: Settings) -> dict[str, Any]:
-    """The full verdict: figures for both models on every set, each check, and the result."""
+_MEMO: dict[tuple[str, str, str], Any] = {}
+
+
+def _memo(kind: str, identity: str | None, evaluation: EvaluationSet, compute: Any) -> Any:
+    """Figures of an artifact (identified by its sha256) on a set are computed once per process."""
+    if identity is None:
+        return compute()
+    key = (kind, identity, evaluation.sha256)
+    if key not in _MEMO:
+        if len(_MEMO) > 64:
+            _MEMO.clear()
+        _MEMO[key] = compute()
+    return _MEMO[key]
+
+
+def evaluate(
+    candidate: Any,
+    baseline: Any | None,
+    settings: Settings,
+    *,
+    identities: tuple[str | None, str | None] = (None, None),
+) -> dict[str, Any]:
+    """The full verdict: figures for both models on every set, each check, and the result.
+
+    ``identities`` (the artifacts' sha256) let a dry run and the promotion that follows it
+    reuse the figures instead of scoring the same bytes twice.
+    """
     sets = evaluation_sets()
     figures: dict[str, Any] = {}
     checks: list[dict[str, Any]] = []
+    cand_id, base_id = identities
     for evaluation in sets:
-        cand = scores(candidate, evaluation)
-        base = scores(baseline, evaluation) if baseline is not None else None
+        cand = _memo("scores", cand_id, evaluation, lambda e=evaluation: scores(candidate, e))
+        base = None
+        if baseline is not None:
+            base = _memo("scores", base_id, evaluation, lambda e=evaluation: scores(baseline, e))
         figures[evaluation.name] = {
             "n": cand["n"],
             "sha256": evaluation.sha256,
@@ -136,7 +164,9 @@ def evaluate(candidate: Any, baseline: Any | None, settings: Settings) -> dict[s
         }
         if base is not None:
             checks += compare(evaluation.name, cand, base, settings.gate_brier_tolerance)
-    fairness, fairness_summary = fairness_check(candidate, sets[0])
+    fairness, fairness_summary = _memo(
+        "fairness", cand_id, sets[0], lambda: fairness_check(candidate, sets[0])
+    )
     checks.append(fairness)
     return {
         "passed": all(c["passed"] for c in checks),

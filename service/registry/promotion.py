@@ -46,7 +46,8 @@ def evaluate(version: str, *, settings: Settings, actor: str | None) -> dict[str
     candidate, baseline = _current_and_candidate(version)
     candidate_model = load_version(candidate, settings)
     baseline_model = load_version(baseline, settings) if baseline is not None else None
-    verdict = gate.evaluate(candidate_model, baseline_model, settings)
+    identities = (candidate.artifact_sha256, baseline.artifact_sha256 if baseline else None)
+    verdict = gate.evaluate(candidate_model, baseline_model, settings, identities=identities)
     return verdict | {"actor": actor}
 
 
