@@ -99,6 +99,7 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         self.terms_ = np.array([t for t, _ in terms], dtype=str)
         self.term_groups_ = np.array([g for _, g in terms], dtype=np.int64)
         self.__dict__.pop("_index", None)
+        self.__dict__.pop("_patterns", None)
         return self
 
     def index(self) -> dict[str, int]:
@@ -122,7 +123,10 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         """Pattern columns found in a normalized note, with the token positions matched."""
         spots: list[tuple[int, tuple[int, int]]] = []
         tokens = doc.split()
-        for column, first, second in self.patterns():
+        patterns = self.patterns()
+        if all(first.isdisjoint(tokens) for _, first, _ in patterns):
+            return spots
+        for column, first, second in patterns:
             last: tuple[int, int] | None = None  # (content index, position) of a first word
             content = 0
             for i, tok in enumerate(tokens):
@@ -186,4 +190,5 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         state.pop("_index", None)
+        state.pop("_patterns", None)
         return state

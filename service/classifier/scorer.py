@@ -76,11 +76,13 @@ class FastScorer:
             self.word_cache[word] = part
         return part
 
-    def word_block(self, doc: str) -> tuple[np.ndarray, dict[int, float], float]:
+    def word_block(
+        self, doc: str, features: list[str] | None = None
+    ) -> tuple[np.ndarray, dict[int, float], float]:
         """Word-block logits, the tf-idf value of each feature column, and the norm."""
         counts: dict[int, int] = {}
         vocab = self.word_vocab
-        for feature in word_ngrams(doc):
+        for feature in features if features is not None else word_ngrams(doc):
             j = vocab.get(feature)
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
@@ -110,11 +112,12 @@ class FastScorer:
         norm = float(np.sqrt(summed @ summed))
         return dot / norm, norm
 
-    def cue_block(self, doc: str) -> np.ndarray:
+    def cue_block(self, doc: str, features: list[str] | None = None) -> np.ndarray:
         """Cue-group logits of one normalized note."""
         if self.cue_vec is None:
             return np.zeros(self.n_tags)
-        present = self.cue_vec.doc_groups(word_ngrams(doc), doc)
+        feats = features if features is not None else word_ngrams(doc)
+        present = self.cue_vec.doc_groups(feats, doc)
         return self.cue_w[sorted(present)].sum(axis=0) if present else np.zeros(self.n_tags)
 
     def logits(self, doc: str) -> np.ndarray:
@@ -131,33 +134,47 @@ class FastScorer:
     def logits_many(self, docs: list[str]) -> np.ndarray:
         """Calibrated logits of many normalized notes, with sparse matrix products."""
         out = np.tile(self.bias, (len(docs), 1))
+        words, cues = self._word_and_cue_matrices(docs)
         if self.word_vocab:
-            out += self._word_matrix(docs) @ self.word_w
+            out += words @ self.word_w
         if self.char_vocab:
             out += self._char_logits(docs)
-        if self.cue_vec is not None:
-            out += self.cue_vec.transform(docs) @ self.cue_w
+        if cues is not None:
+            out += cues @ self.cue_w
         return out
 
-    def _word_matrix(self, docs: list[str]) -> sp.csr_matrix:
-        """Sublinear, l2-normalized word TF-IDF rows (same values as the vectorizer)."""
+    def _word_and_cue_matrices(
+        self, docs: list[str]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+        """Word TF-IDF rows (sublinear tf, l2) and cue-group rows, from one pass per note."""
         indptr: list[int] = [0]
         indices: list[int] = []
         data: list[int] = []
-        vocab = self.word_vocab
+        cue_ptr: list[int] = [0]
+        cue_idx: list[int] = []
+        vocab, cue_vec = self.word_vocab, self.cue_vec
         for doc in docs:
+            feats = word_ngrams(doc)
             counts: dict[int, int] = {}
-            for feature in word_ngrams(doc):
+            for feature in feats:
                 j = vocab.get(feature)
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
             indices.extend(counts.keys())
             data.extend(counts.values())
             indptr.append(len(indices))
+            if cue_vec is not None:
+                cue_idx.extend(cue_vec.doc_groups(feats, doc))
+                cue_ptr.append(len(cue_idx))
         idx = np.asarray(indices, dtype=np.int64)
         x = (1.0 + np.log(np.asarray(data, dtype=np.float64))) * self.word_idf[idx]
-        matrix = sp.csr_matrix((x, idx, np.asarray(indptr)), shape=(len(docs), len(vocab)))
-        return _l2_rows(matrix) if self.word_l2 else matrix
+        words = sp.csr_matrix((x, idx, np.asarray(indptr)), shape=(len(docs), len(vocab)))
+        words = _l2_rows(words) if self.word_l2 else words
+        if cue_vec is None:
+            return words, None
+        shape = (len(docs), self.cue_w.shape[0])
+        ones = np.ones(len(cue_idx))
+        return words, sp.csr_matrix((ones, np.asarray(cue_idx, dtype=np.int64), cue_ptr), shape)
 
     def _char_logits(self, docs: list[str]) -> np.ndarray:
         """Character-block logits: (notes x words) @ (words x n-grams), then normalized."""
