@@ -193,6 +193,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="JSON file: a list of body tails, each the rest of a JSON object after call_id",
     )
     parser.add_argument("--ids", action="store_true", help="list acknowledged call ids")
+    parser.add_argument("--out", help="write the JSON result to this file instead of stdout")
     args = parser.parse_args(argv)
     if args.rate * args.duration > 100_000:
         parser.error("bounded runs only: at most 100,000 requests")
@@ -212,7 +213,12 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         result = asyncio.run(drive(args, templates))
     result["started_at"] = started
-    sys.stdout.write(json.dumps(result) + "\n")
+    text = json.dumps(result) + "\n"
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
 
 
 if __name__ == "__main__":
