@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from bench import machine, sections
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     results["machine"] = machine.describe()
     workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))
+    failed = 0
     log(f"benchmark work directory: {workdir}")
     try:
         runners = sections.runners(args, workdir, log)
@@ -101,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             load = machine.wait_for_quiet(args.quiet_below, args.max_wait, log)
             log(f"[{name}] load average {load}")
             started = time.perf_counter()
-            figures = runners[name]()
+            try:
+                figures = runners[name]()
+            except Exception:  # one broken section must not cost the others their figures
+                log(traceback.format_exc())
+                failed += 1
+                continue
             results[name] = {
                 "figures": figures,
                 "quick": args.quick,
@@ -116,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    log(f"wrote {args.out}")
-    return 0
+    log(
+        f"wrote {args.out}"
+        + (f"; {failed} section(s) failed, their last figures kept" if failed else "")
+    )
+    return 1 if failed else 0
 
 
 def _save(args: argparse.Namespace, results: dict) -> None:
