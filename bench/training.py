@@ -1,11 +1,13 @@
 """Training: wall time and peak memory of the streaming trainer for 10k, 100k and 1M notes.
 
-Each size runs in its own child process (``python -m training.streaming``); its peak memory is
-the child's ``ru_maxrss`` from ``os.wait4`` (the child alone, not the suite), in MiB.
+Each size is a generated labeled JSONL file (training/generate.py, made once and cached under
+var/bench/data/, not timed) given to ``python -m training.streaming DATA OUT`` in a child
+process; its peak memory is that child's ``ru_maxrss`` from ``os.wait4`` (the child alone).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
@@ -14,6 +16,9 @@ from pathlib import Path
 
 from bench import servers
 from bench.machine import load_average
+
+DATA = servers.ROOT / "var" / "bench" / "data"
+SEED = 20261126
 
 
 def measure_child(argv: list[str], env: dict[str, str], log_path: Path, timeout: float) -> dict:
@@ -43,24 +48,56 @@ def measure_child(argv: list[str], env: dict[str, str], log_path: Path, timeout:
     }
 
 
-def training_argv(notes: int, out: Path) -> list[str]:
-    """The streaming trainer's command line for ``notes`` generated notes."""
-    return [
-        str(servers.BIN / "python"),
-        "-m",
-        "training.streaming",
-        "--notes",
-        str(notes),
-        "--out",
-        str(out),
-    ]
+def dataset(notes: int, log: Callable[[str], None]) -> Path:
+    """A labeled JSONL file of ``notes`` generated notes, cached in var/bench/data/ (delete it to
+    regenerate): the first lines of a larger cached file, else made by
+    ``python -m training.cli data generate`` (not timed)."""
+    path = DATA / f"train-{notes}.jsonl"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial.jsonl")
+    bigger = sorted((_lines(p), p) for p in DATA.glob("train-*.jsonl") if _lines(p) > notes)
+    if bigger:
+        with bigger[0][1].open("rb") as source, partial.open("wb") as out:
+            out.writelines(itertools.islice(source, notes))
+    else:
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                str(servers.BIN / "python"),
+                "-m",
+                "training.cli",
+                "data",
+                "generate",
+                "--out",
+                str(partial),
+                "--n",
+                str(notes),
+                "--seed",
+                str(SEED),
+            ],
+            cwd=servers.ROOT,
+            check=True,
+            capture_output=True,
+        )
+        log(f"  generated {notes:,} labeled notes in {time.perf_counter() - started:.0f} s")
+    partial.rename(path)
+    return path
+
+
+def _lines(path: Path) -> int:
+    """The size a cached file was made for (from its name)."""
+    return int(path.stem.split("-")[1].split(".")[0])
 
 
 def training_suite(sizes: tuple[int, ...], workdir: Path, log: Callable[[str], None]) -> dict:
-    """One training run per size, smallest first."""
+    """One streaming training run per size, smallest first."""
     method = (
-        "`python -m training.streaming` in a child process; peak memory is the child's "
-        "ru_maxrss (os.wait4)."
+        "`python -m training.streaming DATA OUT` in a child process; DATA is labeled JSONL from "
+        "`python -m training.cli data generate` (the smaller sizes are the first lines of the "
+        "1M-note file), made beforehand and not timed; peak memory is the child's ru_maxrss "
+        "(os.wait4)."
     )
     if not (servers.ROOT / "training" / "streaming.py").exists():
         log("  training/streaming.py is not there yet: nothing to measure")
@@ -68,16 +105,23 @@ def training_suite(sizes: tuple[int, ...], workdir: Path, log: Callable[[str], N
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     runs = []
     for notes in sizes:
-        out = workdir / f"model-{notes}.skops"
+        data = dataset(notes, log)
         load = load_average()
         log_path = workdir / f"train-{notes}.log"
-        run = measure_child(training_argv(notes, out), env, log_path, timeout=1800)
+        argv = [
+            str(servers.BIN / "python"),
+            "-m",
+            "training.streaming",
+            str(data),
+            str(workdir / f"model-{notes}.skops"),
+        ]
+        run = measure_child(argv, env, log_path, timeout=1800)
         run.update({"notes": notes, "load_average_before": load})
         if not run["ok"]:
             run["error"] = log_path.read_text(errors="replace").strip().splitlines()[-1:]
         runs.append(run)
         log(
-            f"  train {notes:>9,} notes: {run['seconds']:.1f} s, peak {run['peak_rss_mib']:.0f} "
-            f"MiB, exit {run['exit_code']}"
+            f"  train {notes:>9,} notes: {run['seconds']:.1f} s, peak "
+            f"{run['peak_rss_mib']:.0f} MiB, exit {run['exit_code']}"
         )
     return {"runs": runs, "method": method}
