@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     rate_limit_requests: int = Field(default=30_000, ge=0)  # per key and window; 0: off
     rate_limit_window_seconds: int = Field(default=60, gt=0)
     request_timeout_seconds: float = Field(default=10.0, gt=0)
+    long_request_timeout_seconds: float = Field(default=300.0, gt=0)  # models, policies
     max_concurrent_triage: int = Field(default=16, ge=1)
     concurrency_wait_seconds: float = Field(default=1.0, ge=0)
     retention_check_seconds: float = Field(default=3600.0, gt=0)

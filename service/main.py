@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(DeadlineMiddleware, timeout=settings.request_timeout_seconds)
+    app.add_middleware(
+        DeadlineMiddleware,
+        timeout=settings.request_timeout_seconds,
+        long_timeout=settings.long_request_timeout_seconds,
+    )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -105,7 +105,7 @@ def list_activations(principal: AnalystKey) -> list[PolicyVersionOut]:
 
 @router.get("/{policy_id}", response_model=PolicyVersionDetail, responses=ERROR_RESPONSES)
 def show_activation(
-    policy_id: Annotated[int, Path(ge=1)], principal: AnalystKey
+    policy_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: AnalystKey
 ) -> PolicyVersionDetail:
     """One activation record with the policy text it activated."""
     with session_scope() as session:

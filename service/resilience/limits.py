@@ -19,23 +19,41 @@ from typing import Any
 from service.errors import ServiceError
 from service.resilience import metrics
 
+# Administration that legitimately takes long (a promotion gate scores a whole evaluation
+# set; an analytics page aggregates months) gets ``long_timeout`` instead.
+LONG_RUNNING_PREFIXES = ("/v1/models", "/v1/policies", "/v1/analytics", "/console/analytics")
+
 
 class DeadlineMiddleware:
-    """Answer 504 when a request has not started its response within ``timeout`` seconds."""
+    """Answer 504 when a request has not started its response within its deadline."""
 
-    def __init__(self, app: Any, *, timeout: float) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        timeout: float,
+        long_timeout: float | None = None,
+        long_prefixes: tuple[str, ...] = LONG_RUNNING_PREFIXES,
+    ) -> None:
         self.app = app
         self.timeout = timeout
+        self.long_timeout = long_timeout or timeout
+        self.long_prefixes = long_prefixes
+
+    def deadline_for(self, path: str) -> float:
+        """The deadline of a request to ``path``, in seconds."""
+        return self.long_timeout if path.startswith(self.long_prefixes) else self.timeout
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = False
+        timeout = self.deadline_for(scope.get("path", ""))
         try:
             # No extra task per request: the deadline cancels this one, and is lifted as soon
             # as the response starts.
-            async with asyncio.timeout(self.timeout) as deadline:
+            async with asyncio.timeout(timeout) as deadline:
 
                 async def guarded_send(message: dict) -> None:
                     nonlocal started
@@ -49,7 +67,7 @@ class DeadlineMiddleware:
             if started:
                 raise
             metrics.TIMED_OUT.inc()
-            await _send_504(send, scope, self.timeout)
+            await _send_504(send, scope, timeout)
 
 
 async def _send_504(send: Any, scope: dict, timeout: float) -> None:

@@ -158,3 +158,13 @@ def test_a_chunked_body_over_the_limit_is_refused_while_streaming(app_with, make
         response = client.post("/v1/triage", content=chunks(), headers=headers)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_model_and_policy_administration_get_the_long_deadline(app_with, make_key):
+    from tests.conftest import auth
+
+    overrides = {"request_timeout_seconds": "0.000001", "long_request_timeout_seconds": "60"}
+    with app_with(**overrides) as client:
+        analyst = auth(make_key("analyst"))
+        assert client.get("/v1/models", headers=analyst).status_code == 200
+        assert client.get("/v1/recommendations", headers=analyst).status_code == 504
