@@ -72,7 +72,15 @@ def _section(model: TriageModel, name: str, notes: LabeledNotes, out_dir: Path) 
         )
     lines += ["", f"![precision-recall]({slug}_pr.png) ![calibration]({slug}_calibration.png)", ""]
     if any(notes.kinds):
-        lines += _kind_table(s.by_kind) + _errors(notes, pred, probs)
+        lines += _kind_table(s.by_kind)
+        if "holdout" in name:  # reported only: its notes stay unread, so none are listed
+            lines += [
+                "Misclassified holdout notes are not listed (the holdout is not for "
+                "error analysis).",
+                "",
+            ]
+        else:
+            lines += _errors(notes, pred, probs)
     return lines
 
 
