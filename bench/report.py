@@ -352,14 +352,15 @@ def _training_md(results: dict) -> list[str]:
     lines += [
         fig.get("method", ""),
         "",
-        "| notes | wall time | peak memory (max RSS) | result |",
-        "| --- | --- | --- | --- |",
+        "| notes | wall time | peak memory (max RSS) | result | taken | load avg before |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in fig["runs"]:
         result = "ok" if r.get("ok") else f"failed: {r.get('error', '')}"
         lines.append(
             f"| {r['notes']:,} | {_fmt(r.get('seconds'), 1)} s | "
-            f"{_fmt(r.get('peak_rss_mib'), 0)} MiB | {result} |"
+            f"{_fmt(r.get('peak_rss_mib'), 0)} MiB | {result} | {r.get('taken_at', '-')} | "
+            f"{r.get('load_average_before', '-')} |"
         )
     return lines + [""]
 

@@ -65,6 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--storages", default="sqlite,postgresql", help="HTTP storages among sqlite,postgresql"
     )
     parser.add_argument(
+        "--training-sizes",
+        help="comma-separated note counts (default 10000,100000,1000000; --quick: no 1M); "
+        "the figures of sizes not run are kept",
+    )
+    parser.add_argument(
         "--model", type=Path, help="benchmark this model artifact instead of the shipped one"
     )
     parser.add_argument(
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     log(f"benchmark work directory: {workdir}")
     try:
-        runners = sections.runners(args, workdir, log)
+        runners = sections.runners(args, workdir, log, previous=results)
         for name in [s for s in SECTIONS if s in args.only]:
             load = machine.wait_for_quiet(args.quiet_below, args.max_wait, log)
             log(f"[{name}] load average {load}")

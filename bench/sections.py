@@ -9,8 +9,10 @@ from pathlib import Path
 Log = Callable[[str], None]
 
 
-def runners(args: argparse.Namespace, workdir: Path, log: Log) -> dict[str, Callable[[], object]]:
-    """A zero-argument callable per section name."""
+def runners(
+    args: argparse.Namespace, workdir: Path, log: Log, previous: dict | None = None
+) -> dict[str, Callable[[], object]]:
+    """A zero-argument callable per section name; ``previous`` holds the last figures."""
     quick = args.quick
     workers = tuple(int(w) for w in args.workers.split(","))
     storages = tuple(s.strip() for s in args.storages.split(","))
@@ -52,7 +54,13 @@ def runners(args: argparse.Namespace, workdir: Path, log: Log) -> dict[str, Call
         from bench.training import training_suite
 
         sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
-        return training_suite(sizes, workdir, log)
+        if args.training_sizes:
+            sizes = tuple(int(n) for n in args.training_sizes.split(","))
+        figures = training_suite(sizes, workdir, log)
+        earlier = ((previous or {}).get("training") or {}).get("figures", {}).get("runs", [])
+        kept = [r for r in earlier if r["notes"] not in sizes]  # sizes not rerun this time
+        figures["runs"] = sorted(kept + figures["runs"], key=lambda r: r["notes"])
+        return figures
 
     def profile() -> dict:
         from bench.profile import profile_suite

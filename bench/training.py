@@ -116,7 +116,13 @@ def training_suite(sizes: tuple[int, ...], workdir: Path, log: Callable[[str], N
             str(workdir / f"model-{notes}.skops"),
         ]
         run = measure_child(argv, env, log_path, timeout=1800)
-        run.update({"notes": notes, "load_average_before": load})
+        run.update(
+            {
+                "notes": notes,
+                "load_average_before": load,
+                "taken_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            }
+        )
         if not run["ok"]:
             run["error"] = log_path.read_text(errors="replace").strip().splitlines()[-1:]
         runs.append(run)
