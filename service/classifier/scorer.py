@@ -143,9 +143,7 @@ class FastScorer:
             out += cues @ self.cue_w
         return out
 
-    def _word_and_cue_matrices(
-        self, docs: list[str]
-    ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    def _word_and_cue_matrices(self, docs: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
         """Word TF-IDF rows (sublinear tf, l2) and cue-group rows, from one pass per note."""
         indptr: list[int] = [0]
         indices: list[int] = []
