@@ -154,7 +154,7 @@ def _killed_during_an_outage(
     try:
         _wait(lambda: _replayed(restarted, journal), timeout=60, step=0.2)
     finally:
-        restarted.stop()
+        restarted.kill()
     return load
 
 
@@ -167,7 +167,8 @@ def test_triage_answers_through_an_outage_and_replays_exactly_once(cluster, tmp_
         _outage_under_load(server, cluster, load, Path(env["TRIAGE_JOURNAL_DIR"]))
         killed = _killed_during_an_outage(server, cluster, key, env, tmp_path)
     finally:
-        server.stop()
+        if server.process.poll() is None:
+            server.kill()
     with capsys.disabled():
         print("\n[outage] " + _report(load))
     assert not load.errors and not killed.errors
