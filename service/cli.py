@@ -41,7 +41,9 @@ def serve(
     settings = get_settings()
     workers = workers or settings.workers
     _prepare_metrics_dir(settings.metrics_dir, workers)
-    db.upgrade_schema(settings.database_url)
+    from service.resilience.outage import upgrade_schema_or_degrade
+
+    upgrade_schema_or_degrade(settings.database_url)  # an outage must not stop a restart
     db.dispose_engines()
     uvicorn.run(
         "service.main:create_app",

@@ -23,6 +23,7 @@ from service.recommendations.router import router as recommendations_router
 from service.registry.router import router as registry_router
 from service.resilience.background import Background
 from service.resilience.limits import DeadlineMiddleware
+from service.resilience.outage import upgrade_schema_or_degrade
 from service.runtime import Runtime
 from service.triage.router import router as triage_router
 
@@ -42,9 +43,12 @@ ROUTERS = [
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Prepare the schema, load the model and policy once, watch for new versions."""
+    """Prepare the schema, load the model and policy once, watch for new versions.
+
+    With the database unreachable the process still starts and triages into the journal.
+    """
     settings: Settings = app.state.settings
-    db.upgrade_schema(settings.database_url)
+    upgrade_schema_or_degrade(settings.database_url)
     runtime: Runtime = app.state.runtime
     runtime.load_defaults()
     runtime.refresh()

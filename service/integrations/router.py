@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Request, Response, status
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.db import session_scope
 from service.errors import ServiceError
@@ -28,6 +29,7 @@ from service.integrations.settings import get_integration_settings
 from service.keys.dependencies import AdminKey, CadKey, ReaderKey
 from service.models import Recommendation, WebhookEndpoint
 from service.recommendations.service import as_utc, to_response
+from service.resilience.outage import is_database_unavailable
 from service.triage.router import ERROR_RESPONSES, snapshot_or_503
 from service.triage.schemas import TriageResponse
 from service.triage.service import CallContext, triage_call
@@ -37,10 +39,16 @@ from service.triage.service import CallContext, triage_call
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Apply the agency code table; run this process's webhook delivery worker while serving."""
     settings = get_integration_settings()
-    codes.load_configured_file(settings.codes_file)
     codes.install_reloader()
-    with session_scope() as session:
-        codes.follow_code_table(app.state.runtime, session)
+    try:
+        codes.load_configured_file(settings.codes_file)
+        with session_scope() as session:
+            codes.follow_code_table(app.state.runtime, session)
+    except SQLAlchemyError as exc:
+        # Started during a database outage: triage answers from the journal meanwhile.
+        # (A configured file is stored at the next start; the reloader follows the table.)
+        if not is_database_unavailable(exc):
+            raise
     worker = None
     if settings.webhook_worker:
         worker = DeliveryWorker(settings, app.state.settings.database_url)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from service.config import Settings
-from service.keys.cache import key_cache
+from service.keys.cache import cache_file, key_cache, refresh_and_save
 from service.resilience.replay import Replayer
 from service.retention import RetentionJob
 
@@ -12,7 +14,8 @@ class Background:
     """The journal replayer (which also refreshes the key cache) and the retention job."""
 
     def __init__(self, settings: Settings) -> None:
-        self.replayer = Replayer(settings, hooks=[key_cache.drop_revoked])
+        key_cache.load(cache_file(settings.journal_dir))
+        self.replayer = Replayer(settings, hooks=[partial(refresh_and_save, settings.journal_dir)])
         self.retention = RetentionJob(settings)
 
     def start(self) -> Background:

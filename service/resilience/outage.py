@@ -40,6 +40,7 @@ class DatabaseHealth:
         self._lock = threading.Lock()
         self.down_since: float | None = None
         self.last_error: str | None = None
+        self.schema_pending = False  # started during an outage: upgrade when it returns
         metrics.DATABASE_UP.set(1)
 
     def is_down(self) -> bool:
@@ -66,3 +67,24 @@ class DatabaseHealth:
 
 
 database_health = DatabaseHealth()
+
+
+def upgrade_schema_or_degrade(url: str) -> bool:
+    """Create or upgrade the schema; if the database is unreachable, start degraded instead.
+
+    A worker respawned (or a server restarted) during an outage must still answer triage from
+    the journal; the replayer upgrades the schema before its first replay. Any other error
+    (a broken migration, a misconfigured driver) is raised.
+    """
+    from service import db
+
+    try:
+        db.upgrade_schema(url)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        database_health.mark_down(exc)
+        database_health.schema_pending = True
+        log.error("database_unreachable_at_start", error=type(exc).__name__)
+        return False
+    return True

@@ -142,6 +142,9 @@ class Replayer:
         if database_health.is_down() and not db.ping():
             return
         try:
+            if database_health.schema_pending:
+                db.upgrade_schema(self.settings.database_url)
+                database_health.schema_pending = False
             if self.journal.segments() or self.journal.active_path is not None:
                 replay_all(self.journal)
                 outage_index.clear()

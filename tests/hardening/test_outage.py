@@ -1,12 +1,14 @@
 """A real PostgreSQL outage under load: triage keeps answering from the journal, and every
 recommendation a client received ends up in the database exactly once, including those a
-server had journaled when it was killed (-9) during a second outage.
+server had journaled when it was killed (-9) during a second outage, and those its successor
+answered after starting while the database was still away.
 
 A private PostgreSQL cluster (its own port and directory) is stopped and started by the test.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import statistics
 import threading
@@ -142,19 +144,31 @@ def _outage_under_load(
 def _killed_during_an_outage(
     server: ServerProcess, cluster: PrivateCluster, key: str, env: dict[str, str], tmp_path: Path
 ) -> Load:
-    """Journal answers, SIGKILL the server, restart everything: the orphan is replayed."""
+    """Journal answers, SIGKILL the server and start it again while the database is still
+    away: it verifies the key from the saved key cache and journals; then the database
+    returns and both the orphaned segment and the new one are replayed."""
+    journal = Path(env["TRIAGE_JOURNAL_DIR"])
+    saved = journal / "verified-keys.json"
+    _wait(lambda: saved.exists() and hashlib.sha256(key.encode()).hexdigest() in saved.read_text())
     load = Load(server.url, key, "KILL", total=20, phase="outage")
     cluster.stop()
     load.run()
     server.kill()  # no shutdown: the journal segment is left behind, its lock released
-    journal = Path(env["TRIAGE_JOURNAL_DIR"])
     assert list(journal.glob("seg-*.jsonl"))
-    cluster.start()
-    restarted = start_server(env, tmp_path)
+    restarted = start_server(env, tmp_path, ready_path="/readyz/triage")
     try:
+        assert (
+            httpx.get(restarted.url + "/readyz", timeout=5).json()["mode"] == "degraded-journaling"
+        )
+        after_restart = Load(restarted.url, key, "RESTART", total=20, phase="outage")
+        after_restart.run()
+        cluster.start()
         _wait(lambda: _replayed(restarted, journal), timeout=60, step=0.2)
     finally:
         restarted.kill()
+    load.answers += after_restart.answers
+    load.errors += after_restart.errors
+    load.total += after_restart.total
     return load
 
 

@@ -68,8 +68,12 @@ def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str
 
 
 def start_server(env: dict[str, str], tmp_path: Path, *, workers: int = 1,
-                 port: int | None = None, timeout: float = 60) -> ServerProcess:
-    """Start ``triage serve`` and wait until /readyz answers 200."""
+                 port: int | None = None, timeout: float = 60,
+                 ready_path: str = "/readyz") -> ServerProcess:
+    """Start ``triage serve`` and wait until ``ready_path`` answers 200.
+
+    ``ready_path="/readyz/triage"`` for a server started while its database is away.
+    """
     port = port or free_port()
     log_path = tmp_path / f"server-{port}.log"
     handle = open(log_path, "ab")  # noqa: SIM115 - closed with the process
@@ -83,7 +87,7 @@ def start_server(env: dict[str, str], tmp_path: Path, *, workers: int = 1,
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
         try:
-            if httpx.get(server.url + "/readyz", timeout=1).status_code == 200:
+            if httpx.get(server.url + ready_path, timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
