@@ -65,6 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--storages", default="sqlite,postgresql", help="HTTP storages among sqlite,postgresql"
     )
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the report again from the saved figures",
+    )
+    parser.add_argument(
         "--training-sizes",
         help="comma-separated note counts (default 10000,100000,1000000; --quick: no 1M); "
         "the figures of sizes not run are kept",
@@ -98,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.model:
         os.environ["TRIAGE_MODEL_PATH"] = str(args.model.resolve())
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    if args.report_only:
+        write_report(results, args.out)
+        log(f"wrote {args.out}")
+        return 0
     results["machine"] = machine.describe()
     workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     failed = 0
