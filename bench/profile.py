@@ -102,6 +102,7 @@ def _short(frame: str) -> str:
         return frame
     func, where = match.groups()
     where = re.sub(r"^.*/(site-packages|lib/python3\.\d+|main)/", "", where)
+    where = re.sub(r":\d+$", "", where)  # one entry per function, not per line
     return f"{func} ({where})"
 
 

@@ -403,13 +403,16 @@ def _profile_md(results: dict) -> list[str]:
                 "| area | inclusive | self |",
                 "| --- | --- | --- |",
             ]
-            for area, pct in p["inclusive_pct"].items():
+            for area, pct in sorted(p["inclusive_pct"].items(), key=lambda kv: -kv[1]):
                 lines.append(f"| {area} | {pct}% | {p['self_pct'].get(area, 0)}% |")
             lines += [
                 "",
                 "Top functions by self time: "
                 + "; ".join(
-                    f"`{f}` {pct}%" for f, pct in list(p["top_self_functions_pct"].items())[:10]
+                    f"`{f}` {pct}%"
+                    for f, pct in sorted(
+                        p["top_self_functions_pct"].items(), key=lambda kv: -kv[1]
+                    )[:10]
                 ),
                 "",
             ]
