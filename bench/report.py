@@ -11,7 +11,8 @@ HEADER = """# Benchmarks
 Written by `make bench` (`python -m bench.run`) from the figures in `{json_name}`; do not edit
 by hand: the profile findings and fixes come from `bench/findings.md`.
 
-**Rerun:** `make bench` (full suite, about 15 minutes) or
+**Rerun:** `make bench` (full suite: about 13 minutes on a quiet machine plus the 1M-note
+training, see its row) or
 `.venv/bin/python -m bench.run --quick` (under 2 minutes, written to `var/bench/`).
 `--only inprocess,http,startup,training,profile` runs some sections and keeps the others'
 last figures; `--max-wait 600` waits for a quiet machine (1-minute load average under

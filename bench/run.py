@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--training-sizes",
-        help="comma-separated note counts (default 10000,100000,1000000; --quick: no 1M); "
+        help="comma-separated note counts (default 10000,100000,1000000; --quick: 10000); "
         "the figures of sizes not run are kept",
     )
     parser.add_argument(

@@ -53,7 +53,7 @@ def runners(
     def training() -> dict:
         from bench.training import training_suite
 
-        sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+        sizes = (10_000,) if quick else (10_000, 100_000, 1_000_000)
         if args.training_sizes:
             sizes = tuple(int(n) for n in args.training_sizes.split(","))
         figures = training_suite(sizes, workdir, log)
