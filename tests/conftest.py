@@ -13,9 +13,7 @@ from sqlalchemy import create_engine, text
 from service import db
 from service.config import get_settings
 
-PG_ADMIN_URL = os.environ.get(
-    "TRIAGE_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("TRIAGE_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
 
 def _postgres_available() -> bool:

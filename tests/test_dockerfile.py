@@ -17,8 +17,12 @@ def _hadolint() -> str:
 
 
 def test_dockerfile_passes_hadolint():
-    result = subprocess.run([_hadolint(), "--failure-threshold", "info", str(ROOT / "Dockerfile")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

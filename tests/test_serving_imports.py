@@ -19,5 +19,7 @@ with TestClient(create_app()) as client:
 bad = [m for m in {TRAINING_ONLY!r} if m in sys.modules]
 assert not bad, bad
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -10,8 +10,16 @@ from tests.conftest import auth
 
 TAGS = ("mental_health", "drugs", "weapon", "routine")
 CONTRACT_FIELDS = {
-    "recommendation_id", "call_id", "tags", "response_mode", "backup_level", "needs_review",
-    "guidance", "explanation", "model_version", "policy_version",
+    "recommendation_id",
+    "call_id",
+    "tags",
+    "response_mode",
+    "backup_level",
+    "needs_review",
+    "guidance",
+    "explanation",
+    "model_version",
+    "policy_version",
 }
 
 
@@ -22,8 +30,12 @@ def _count() -> int:
 
 def test_triage_returns_every_contract_field_and_stores_it(client, make_key):
     key = make_key("cad")
-    body = {"call_id": "24-000123", "narrative": "DOMESTIC IN PROGRESS, BF HAS A KNIFE, "
-            "FEMALE LOCKED IN BATHROOM", "call_type": "DOM", "received_at": "2026-11-26T20:00:00Z"}
+    body = {
+        "call_id": "24-000123",
+        "narrative": "DOMESTIC IN PROGRESS, BF HAS A KNIFE, FEMALE LOCKED IN BATHROOM",
+        "call_type": "DOM",
+        "received_at": "2026-11-26T20:00:00Z",
+    }
     response = client.post("/v1/triage", json=body, headers=auth(key))
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -53,7 +65,10 @@ def test_routine_note_gets_patrol_and_routine_is_exclusive(client, make_key):
 
 def test_idempotency_key_returns_same_recommendation_without_second_record(client, make_key):
     key = make_key("cad")
-    body = {"call_id": "24-2", "narrative": "MALE PASSED OUT IN DRIVER SEAT, POSS OD, RP GAVE NARCAN X1"}
+    body = {
+        "call_id": "24-2",
+        "narrative": "MALE PASSED OUT IN DRIVER SEAT, POSS OD, RP GAVE NARCAN X1",
+    }
     headers = {**auth(key), "Idempotency-Key": "abc-123"}
     first = client.post("/v1/triage", json=body, headers=headers).json()
     second = client.post("/v1/triage", json=body, headers=headers).json()
@@ -64,8 +79,12 @@ def test_idempotency_key_returns_same_recommendation_without_second_record(clien
 def test_idempotency_key_with_a_different_body_is_409(client, make_key):
     key = make_key("cad")
     headers = {**auth(key), "Idempotency-Key": "k-1"}
-    client.post("/v1/triage", json={"call_id": "A", "narrative": "noise complaint"}, headers=headers)
-    response = client.post("/v1/triage", json={"call_id": "A", "narrative": "other"}, headers=headers)
+    client.post(
+        "/v1/triage", json={"call_id": "A", "narrative": "noise complaint"}, headers=headers
+    )
+    response = client.post(
+        "/v1/triage", json={"call_id": "A", "narrative": "other"}, headers=headers
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_conflict"
     assert _count() == 1
@@ -83,11 +102,13 @@ def test_retry_without_key_of_the_same_note_creates_no_duplicate(client, make_ke
 def test_longer_note_for_the_same_call_is_a_new_linked_version_with_changes(client, make_key):
     key = make_key("cad")
     note = "VERBAL DISPUTE BETWEEN NEIGHBORS OVER PARKING SPOT"
-    first = client.post("/v1/triage", json={"call_id": "24-4", "narrative": note},
-                        headers=auth(key)).json()
+    first = client.post(
+        "/v1/triage", json={"call_id": "24-4", "narrative": note}, headers=auth(key)
+    ).json()
     update = note + "\nUPDT: RP NOW STATES NEIGHBOR WENT INSIDE AND CAME BACK WITH A HANDGUN"
-    second = client.post("/v1/triage", json={"call_id": "24-4", "narrative": update},
-                         headers=auth(key)).json()
+    second = client.post(
+        "/v1/triage", json={"call_id": "24-4", "narrative": update}, headers=auth(key)
+    ).json()
     assert second["call_version"] == 2
     assert second["changes"]["previous_recommendation_id"] == first["recommendation_id"]
     assert "weapon" in second["changes"]["tags_added"]
@@ -117,8 +138,11 @@ def test_bad_input_is_422_naming_the_field(client, make_key):
 
 def test_malformed_json_is_422_not_500(client, make_key):
     key = make_key("cad")
-    response = client.post("/v1/triage", content=b"{not json",
-                           headers={**auth(key), "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/triage",
+        content=b"{not json",
+        headers={**auth(key), "Content-Type": "application/json"},
+    )
     assert response.status_code == 422
 
 

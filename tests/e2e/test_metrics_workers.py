@@ -23,8 +23,11 @@ def test_two_workers_report_every_recommendation(sqlite_url, tmp_path):
     with running_server(env, tmp_path, workers=2) as server:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             for i in range(30):
-                response = http.post("/v1/triage", headers={"Authorization": f"Bearer {cad}"},
-                                     json={"call_id": f"M-{i}", "narrative": "LOUD MUSIC APT 3"})
+                response = http.post(
+                    "/v1/triage",
+                    headers={"Authorization": f"Bearer {cad}"},
+                    json={"call_id": f"M-{i}", "narrative": "LOUD MUSIC APT 3"},
+                )
                 assert response.status_code == 200
             text = http.get("/metrics", headers={"Authorization": f"Bearer {analyst}"}).text
             assert http.get("/metrics").status_code == 401

@@ -35,7 +35,9 @@ def _burst(url: str, key: str, received: list[str], stop: threading.Event) -> No
                 received.append(response.json()["recommendation_id"])
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_kill_9_mid_burst_loses_no_acknowledged_recommendation(backend, request, tmp_path):
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
     env = server_env(url, tmp_path)
@@ -54,7 +56,9 @@ def test_kill_9_mid_burst_loses_no_acknowledged_recommendation(backend, request,
 
     restarted = start_server(env, tmp_path)
     try:
-        with httpx.Client(base_url=restarted.url, headers={"Authorization": f"Bearer {key}"}) as http:
+        with httpx.Client(
+            base_url=restarted.url, headers={"Authorization": f"Bearer {key}"}
+        ) as http:
             for rec_id in received:
                 assert http.get(f"/v1/recommendations/{rec_id}").status_code == 200
     finally:

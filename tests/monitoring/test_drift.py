@@ -204,7 +204,8 @@ def test_report_counts_days_modes_overrides_and_outcomes(configured):
     assert armed.outcomes == 1 and armed.rates["force_used"] == 0.0
 
 
-def test_periodic_check_sets_the_gauge_and_warns_once(configured):
+def test_periodic_check_sets_the_gauge_and_warns_once(configured, monkeypatch):
+    import structlog
     from prometheus_client import REGISTRY
     from structlog.testing import capture_logs
 
@@ -225,6 +226,8 @@ def test_periodic_check_sets_the_gauge_and_warns_once(configured):
     runtime = Runtime(settings)
     watch.STATE.reset()
     with capture_logs() as logs, db.session_scope() as session:
+        # a fresh logger: an earlier test's configure_logging may have cached the module's one
+        monkeypatch.setattr(watch, "log", structlog.get_logger("service.monitoring"))
         watch.check_drift(runtime, session)
         watch.check_drift(runtime, session)  # within the interval: no second computation
         watch.publish(watch.recent_shifts(session, runtime))  # same alert: logged once

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import collections
 import zipfile
+from contextlib import contextmanager
 
 import pytest
 import skops.io as sio
+import structlog
+from structlog.testing import capture_logs
 
 from service import db
 from service.classifier import load_model
 from service.registry import store
 from service.registry.promotion import BOOTSTRAP_ACTOR, ensure_production
 from service.registry.service import ModelRefused, register
+
+
+@contextmanager
+def captured_logs(monkeypatch, module):
+    """Capture a module's structlog events, even if its logger was cached by an earlier test."""
+    with capture_logs() as logs:
+        monkeypatch.setattr(module, "log", structlog.get_logger(module.__name__))
+        yield logs
 
 
 def _rows():
@@ -67,11 +78,12 @@ def _point_production_at(version):
         store.make_production(session, store.get_version(session, version), actor="t")
 
 
-def test_reloader_follows_the_pointer_and_refuses_a_bad_artifact(registry_settings, small_models):
+def test_reloader_follows_the_pointer_and_refuses_a_bad_artifact(
+    registry_settings, small_models, monkeypatch
+):
     import os
 
-    from structlog.testing import capture_logs
-
+    from service.registry import reloader
     from service.registry.artifacts import store_artifact
     from service.runtime import Runtime
 
@@ -89,7 +101,7 @@ def test_reloader_follows_the_pointer_and_refuses_a_bad_artifact(registry_settin
     os.chmod(stored, 0o644)
     stored.write_bytes(small_models["a"].read_bytes())  # altered after registration
     _point_production_at(noisy.version)
-    with capture_logs() as logs:
+    with captured_logs(monkeypatch, reloader) as logs:
         assert _follow(runtime) == b.version  # keeps serving the model it has
     refused = [e for e in logs if e["event"] == "model_reload_refused"]
     assert refused and "altered" in refused[0]["error"]
@@ -112,6 +124,6 @@ def test_reloader_follows_the_pointer_and_refuses_a_bad_artifact(registry_settin
             actor="t",
         )
     _point_production_at("evil")
-    with capture_logs() as logs:
+    with captured_logs(monkeypatch, reloader) as logs:
         assert _follow(runtime) == b.version
     assert any("untrusted" in e.get("error", "").lower() for e in logs)

@@ -45,8 +45,10 @@ def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_url):
 
 def test_several_processes_upgrading_at_once_is_safe(database_url):
     code = "import sys; from service import db; db.upgrade_schema(sys.argv[1])"
-    procs = [subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
     for proc in procs:
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()

@@ -54,22 +54,33 @@ class ServerProcess:
 def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a server process using ``database_url``."""
     # Only the model path passes through, so a suite run can test another artifact.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TRIAGE_") or k == "TRIAGE_MODEL_PATH"}
-    env.update({
-        "TRIAGE_DATABASE_URL": database_url,
-        "TRIAGE_JOURNAL_DIR": str(tmp_path / "journal"),
-        "TRIAGE_LOG_LEVEL": "WARNING",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TRIAGE_") or k == "TRIAGE_MODEL_PATH"
+    }
+    env.update(
+        {
+            "TRIAGE_DATABASE_URL": database_url,
+            "TRIAGE_JOURNAL_DIR": str(tmp_path / "journal"),
+            "TRIAGE_LOG_LEVEL": "WARNING",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+        }
+    )
     env.update(extra)
     return env
 
 
-def start_server(env: dict[str, str], tmp_path: Path, *, workers: int = 1,
-                 port: int | None = None, timeout: float = 60,
-                 ready_path: str = "/readyz") -> ServerProcess:
+def start_server(
+    env: dict[str, str],
+    tmp_path: Path,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    timeout: float = 60,
+    ready_path: str = "/readyz",
+) -> ServerProcess:
     """Start ``triage serve`` and wait until ``ready_path`` answers 200.
 
     ``ready_path="/readyz/triage"`` for a server started while its database is away.
@@ -79,7 +90,11 @@ def start_server(env: dict[str, str], tmp_path: Path, *, workers: int = 1,
     handle = open(log_path, "ab")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [TRIAGE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path)
     deadline = time.monotonic() + timeout
@@ -108,6 +123,12 @@ def running_server(env: dict[str, str], tmp_path: Path, **kwargs) -> Iterator[Se
 
 def create_key_cli(env: dict[str, str], role: str, name: str = "e2e") -> str:
     """Create a key with the real CLI; the secret is the last line of stdout."""
-    out = subprocess.run([TRIAGE, "keys", "create", "--role", role, "--name", name],
-                         env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [TRIAGE, "keys", "create", "--role", role, "--name", name],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip().splitlines()[-1]
