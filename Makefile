@@ -8,7 +8,7 @@ MODEL  := models/triage-default.skops
 
 help:
 	@echo "make run    - install, prepare the database and model, serve on 127.0.0.1:8000"
-	@echo "make test   - install test dependencies and run lint, types and the whole suite"
+	@echo "make test   - install test dependencies and run ruff, mypy and the whole suite"
 	@echo "make model  - retrain the shipped default model deterministically"
 	@echo "make bench  - run the benchmark suite and write docs/benchmarks.md"
 
@@ -35,6 +35,7 @@ model: $(VENV)/.test-deps
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check service training tests
 	$(BIN)/ruff format --check service training tests
+	$(BIN)/mypy
 
 test: $(VENV)/.test-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider

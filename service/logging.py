@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 import sys
 
 import structlog
@@ -10,7 +12,9 @@ import structlog
 _SENSITIVE_KEYS = frozenset({"narrative", "notes", "secret", "authorization", "api_key", "text"})
 
 
-def _drop_sensitive(_logger: object, _name: str, event_dict: dict) -> dict:
+def _drop_sensitive(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Defense in depth: a sensitive field that slipped into a log call is removed."""
     for key in _SENSITIVE_KEYS & event_dict.keys():
         event_dict[key] = "[redacted]"

@@ -167,7 +167,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from exc
 
 
-def list_query(filters: dict[str, Any]) -> Select[tuple[Recommendation]]:
+def list_query(filters: dict[str, Any]) -> Select[Any]:
     """A query for recommendations matching the given filters, newest first."""
     query = select(Recommendation).order_by(
         Recommendation.created_at.desc(), Recommendation.id.desc()
