@@ -14,6 +14,7 @@ character block. Run: ``python -m training.streaming DATA OUT``.
 
 from __future__ import annotations
 
+import hashlib
 import resource
 import sys
 import time
@@ -85,7 +86,7 @@ def stream_fit(
                 model.partial_fit(X[:cut], chunk.labels[:cut, k], classes=[0, 1])
             if cut < len(chunk):
                 held.append(chunk.subset(range(cut, len(chunk))))
-    return _assemble(normalizer, union, models, _concat(held))
+    return _assemble(normalizer, union, models, _concat(held), _file_fingerprint(path))
 
 
 def _concat(parts: list[LabeledNotes]) -> LabeledNotes:
@@ -97,8 +98,21 @@ def _concat(parts: list[LabeledNotes]) -> LabeledNotes:
     )
 
 
+def _file_fingerprint(path: Path) -> str:
+    """sha256 of the training file, read in blocks (the data never sits in memory whole)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _assemble(
-    normalizer: NoteNormalizer, union: FeatureUnion, models: list[SGDClassifier], held: LabeledNotes
+    normalizer: NoteNormalizer,
+    union: FeatureUnion,
+    models: list[SGDClassifier],
+    held: LabeledNotes,
+    data_sha256: str,
 ) -> TriageModel:
     """Calibrate each tag on the held-out notes and wrap everything as a TriageModel."""
     X = union.transform(normalizer.transform(held.texts))
@@ -123,7 +137,12 @@ def _assemble(
         t: choose_threshold(held.labels[:, k], probs[:, k], t) for k, t in enumerate(MODEL_TAGS)
     }
     bands = {t: uncertain_band(v) for t, v in thresholds.items()}
-    meta = {"version": "streaming", "feature_config": {"name": "streaming word+cues sgd"}}
+    # A version per training file, so a retrained model never collides in the registry.
+    meta = {
+        "version": f"streaming-{data_sha256[:12]}",
+        "training_data": {"sha256": data_sha256},
+        "feature_config": {"name": "streaming word+cues sgd"},
+    }
     return TriageModel(pipeline, thresholds, bands, meta)
 
 
