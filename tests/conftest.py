@@ -72,6 +72,7 @@ def configured(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     """Point the process settings at the test database; reset caches afterwards."""
     monkeypatch.setenv("TRIAGE_DATABASE_URL", database_url)
     monkeypatch.setenv("TRIAGE_JOURNAL_DIR", str(tmp_path / "journal"))
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(tmp_path / "models"))  # registry copies go here
     monkeypatch.setenv("TRIAGE_LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
     db.dispose_engines()
