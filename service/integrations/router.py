@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, FastAPI, Path, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,7 +30,7 @@ from service.keys.dependencies import AdminKey, CadKey, ReaderKey
 from service.models import Recommendation, WebhookEndpoint
 from service.recommendations.service import as_utc, to_response
 from service.resilience.outage import is_database_unavailable
-from service.triage.router import ERROR_RESPONSES, snapshot_or_503
+from service.triage.router import ERROR_RESPONSES, IdempotencyKey, snapshot_or_503
 from service.triage.schemas import TriageResponse
 from service.triage.service import CallContext, triage_call
 
@@ -101,13 +101,7 @@ def triage_eido(
     ],
     request: Request,
     principal: CadKey,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="Retries with the same key are answered from the stored record.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Triage a NENA EIDO incident document; answers exactly like `POST /v1/triage`.
 

@@ -32,18 +32,21 @@ def snapshot_or_503(request: Request):  # type: ignore[no-untyped-def]
     return runtime.snapshot
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="Retries with the same key are answered from the stored record.",
+    ),
+]
+
+
 @router.post("/triage", response_model=TriageResponse, responses=ERROR_RESPONSES)
 def triage(
     body: TriageRequest,
     request: Request,
     principal: CadKey,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="Retries with the same key are answered from the stored record.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Tag a dispatch note and recommend a response mode and backup level.
 
