@@ -63,7 +63,7 @@ def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str
         {
             "TRIAGE_DATABASE_URL": database_url,
             "TRIAGE_JOURNAL_DIR": str(tmp_path / "journal"),
-        "TRIAGE_MODEL_DIR": str(tmp_path / "models"),
+            "TRIAGE_MODEL_DIR": str(tmp_path / "models"),
             "TRIAGE_LOG_LEVEL": "WARNING",
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
