@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,14 +41,14 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'triage.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh schema on the real PostgreSQL server, dropped afterwards."""
+@contextmanager
+def fresh_pg_schema(prefix: str = "t_") -> Iterator[str]:
+    """A new schema on the real PostgreSQL server, dropped on exit; skips or fails if it is down."""
     if not POSTGRES_UP:
         if REQUIRE_PG:
             pytest.fail("PostgreSQL on 127.0.0.1:5432 is required but not reachable")
         pytest.skip("PostgreSQL not reachable")
-    schema = "t_" + secrets.token_hex(6)
+    schema = prefix + secrets.token_hex(6)
     admin = create_engine(PG_ADMIN_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -58,6 +59,13 @@ def postgres_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on the real PostgreSQL server, dropped afterwards."""
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -7,7 +7,6 @@ JSON nesting and wrong types. The answer is always a clear 4xx or a valid answer
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -16,13 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
 
 from service import db
 from service.config import get_settings
 from service.keys.service import create_key
 from service.triage.schemas import TriageResponse
-from tests.conftest import PG_ADMIN_URL, POSTGRES_UP, REQUIRE_PG, _pg_schema_url
+from tests.conftest import fresh_pg_schema
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -152,21 +150,8 @@ def fuzz_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
         return
-    if not POSTGRES_UP:
-        if REQUIRE_PG:
-            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required but not reachable")
-        pytest.skip("PostgreSQL not reachable")
-    schema = "fz_" + secrets.token_hex(6)
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield _pg_schema_url(schema)
-    finally:
-        db.dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with fresh_pg_schema("fz_") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
