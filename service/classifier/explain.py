@@ -13,12 +13,13 @@ import numpy as np
 from .features import SKIP
 from .negation import AFFIRMED
 from .normalize import NormalizedNote
-from .scorer import FastScorer
+from .scorer import FastScorer, NoteFeatures
 from .tokens import BOUNDARY, SEPARATORS
 
 MAX_PHRASES = 5
 MIN_SHARE = 0.08  # a phrase must carry at least this share of the strongest phrase
 MIN_LOGIT = 0.05
+_FLAGS_LIMIT = 100_000
 NEGATED_CUE_WEIGHT = 1.0  # affirmed-weight a scoped word needs to be reported as a negated cue
 
 
@@ -33,44 +34,49 @@ def token_contributions(
     ``parts`` are the word values and character norm from ``FastScorer.logits_and_parts``
     (computed here when not given).
     """
-    n_tags = scorer.n_tags
-    contrib = np.zeros((len(note.tokens), n_tags))
-    feats = doc.split()
-    if parts is None:
-        values = scorer.word_block(doc)[1] if scorer.word_vocab else {}
-        char_norm = scorer.char_block(doc)[1] if scorer.char_vocab else 0.0
-    else:
-        values, char_norm = parts
+    tokens = doc.split()
+    _, feats, char_norm = scorer.logits_of_tokens(tokens, spots=True)
+    if parts is not None:
+        feats.values, char_norm = parts
+    return contributions(scorer, note, tokens, feats, char_norm)
+
+
+def contributions(
+    scorer: FastScorer,
+    note: NormalizedNote,
+    tokens: list[str],
+    feats: NoteFeatures,
+    char_norm: float,
+) -> np.ndarray:
+    """``token_contributions`` from what scoring the note produced: its feature tokens
+    (``doc.split()``), its features with their positions (``spots=True``) and char norm."""
+    contrib = np.zeros((len(note.tokens), scorer.n_tags))
     if scorer.word_vocab or scorer.cue_vec is not None:
-        _add_word_terms(scorer, feats, values, contrib)
+        _add_word_terms(scorer, feats, contrib)
     if scorer.char_vocab and char_norm > 0:
+        scopes = note.scopes
         rows = [
             i
-            for i, feat in enumerate(feats)
-            if note.scopes[i] == AFFIRMED and feat not in (BOUNDARY, SKIP)
+            for i, feat in enumerate(tokens)
+            if scopes[i] == AFFIRMED and feat != BOUNDARY and feat != SKIP
         ]
         if rows:
-            dots = np.array([scorer.word_part(feats[i]).dot for i in rows])
+            dots = scorer.part_dots([tokens[i] for i in rows])[1]
             contrib[rows] += dots / char_norm  # one row per token: a plain indexed add
     return contrib
 
 
-def _add_word_terms(
-    scorer: FastScorer, feats: list[str], values: dict[int, float], contrib: np.ndarray
-) -> None:
+def _add_word_terms(scorer: FastScorer, feats: NoteFeatures, contrib: np.ndarray) -> None:
     """Spread each word feature's logit term over the token positions that produced it."""
     positions: dict[int, list[tuple[int, ...]]] = {}
     cue_spots: dict[int, list[tuple[int, ...]]] = {}
-    cue_column = scorer.cue_vec.feature_column if scorer.cue_vec is not None else None
-    for feature, spot in _feature_spots(feats):
-        j = scorer.word_vocab.get(feature)
+    for j, g, spot in feats.hits or ():
         if j is not None:
             positions.setdefault(j, []).append(spot)
-        if cue_column is not None:
-            g = cue_column(feature)
-            if g is not None:
-                cue_spots.setdefault(g, []).append(spot)
-    norm = float(np.sqrt(sum(v * v for v in values.values()))) if scorer.word_l2 else 1.0
+        if g is not None:
+            cue_spots.setdefault(g, []).append(spot)
+    values = feats.values
+    norm = float(np.sqrt(sum([v * v for v in values.values()]))) if scorer.word_l2 else 1.0
     spot_lists = list(positions.values()) + list(cue_spots.values())
     if not spot_lists:
         return
@@ -84,26 +90,9 @@ def _add_word_terms(
     )
     cue_terms = scorer.cue_w[list(cue_spots)] if cue_spots else np.zeros((0, contrib.shape[1]))
     terms = np.vstack([word_terms / norm, cue_terms])
-    counts = np.array([sum(len(s) for s in spots) for spots in spot_lists])
+    counts = np.array([sum([len(s) for s in spots]) for spots in spot_lists])
     rows = [i for spots in spot_lists for spot in spots for i in spot]
     np.add.at(contrib, rows, np.repeat(terms / counts[:, None], counts, axis=0))
-
-
-def _feature_spots(feats: list[str]) -> list[tuple[str, tuple[int, ...]]]:
-    """Each word n-gram feature with the token positions it came from."""
-    out: list[tuple[str, tuple[int, ...]]] = []
-    prev = -1
-    for i, feat in enumerate(feats):
-        if feat == BOUNDARY:
-            prev = -1
-            continue
-        if feat == SKIP:
-            continue
-        out.append((feat, (i,)))
-        if prev >= 0:
-            out.append((feats[prev] + " " + feat, (prev, i)))
-        prev = i
-    return out
 
 
 def evidence_phrases(
@@ -151,15 +140,35 @@ def negated_phrases(
     scorer: FastScorer, text: str, note: NormalizedNote, tag_index: int
 ) -> list[str]:
     """Negated or unknown cue phrases ("NO WEAPONS", "UNK IF ARMED") relevant to the tag."""
-    out: list[str] = []
+    return all_negated_phrases(scorer, text, note)[tag_index]
+
+
+def all_negated_phrases(scorer: FastScorer, text: str, note: NormalizedNote) -> list[list[str]]:
+    """``negated_phrases`` of every tag in one pass over the note's scoped tokens."""
+    out: list[list[str]] = [[] for _ in range(scorer.n_tags)]
+    scopes = note.scopes
+    if not any(scopes):  # nothing negated or unknown
+        return out
+    flags_of = scorer.negated_cue_flags
     for i, tok in enumerate(note.tokens):
-        if note.scopes[i] == AFFIRMED or not _is_cue(scorer, tok, tag_index):
+        if scopes[i] == AFFIRMED:
+            continue
+        flags = flags_of.get(tok)
+        if flags is None:
+            flags = tuple(_is_cue(scorer, tok, k) for k in range(scorer.n_tags))
+            if len(flags_of) >= _FLAGS_LIMIT:
+                flags_of.clear()
+            flags_of[tok] = flags
+        if not any(flags):
             continue
         start, end = _with_cue_word(note, i)
         quote = " ".join(text[start:end].split())
-        if quote and quote not in out:
-            out.append(quote)
-    return out[:MAX_PHRASES]
+        if not quote:
+            continue
+        for k, flag in enumerate(flags):
+            if flag and quote not in out[k]:
+                out[k].append(quote)
+    return [found[:MAX_PHRASES] for found in out]
 
 
 def _is_cue(scorer: FastScorer, token: str, tag_index: int) -> bool:

@@ -111,22 +111,32 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         return index
 
     def patterns(self) -> list[tuple[int, frozenset[str], frozenset[str]]]:
-        """(column, first words, second words) of each pattern group."""
-        names = self.group_names_.tolist()
-        return [
-            (names.index(name), frozenset(a), frozenset(b))
-            for name, (a, b) in PATTERNS.items()
-            if name in names
-        ]
+        """(column, first words, second words) of each pattern group (built on first use,
+        never persisted)."""
+        patterns = self.__dict__.get("_patterns")
+        if patterns is None:
+            names = self.group_names_.tolist()
+            patterns = [
+                (names.index(name), frozenset(a), frozenset(b))
+                for name, (a, b) in PATTERNS.items()
+                if name in names
+            ]
+            self.__dict__["_patterns"] = patterns
+        return patterns
 
     def pattern_spots(self, doc: str) -> list[tuple[int, tuple[int, int]]]:
         """Pattern columns found in a normalized note, with the token positions matched."""
+        return self.token_pattern_spots(doc.split())
+
+    def token_pattern_spots(self, tokens: list[str]) -> list[tuple[int, tuple[int, int]]]:
+        """``pattern_spots`` of a note already split into its tokens."""
         spots: list[tuple[int, tuple[int, int]]] = []
-        tokens = doc.split()
         patterns = self.patterns()
         if all(first.isdisjoint(tokens) for _, first, _ in patterns):
             return spots
         for column, first, second in patterns:
+            if first.isdisjoint(tokens):
+                continue  # no first word: this pattern cannot match
             last: tuple[int, int] | None = None  # (content index, position) of a first word
             content = 0
             for i, tok in enumerate(tokens):

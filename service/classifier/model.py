@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .explain import evidence_phrases, negated_phrases, token_contributions
+from .explain import all_negated_phrases, contributions, evidence_phrases
 from .jargon import JargonEntry, entries_from_rows, jargon_rows, merge_jargon
 from .normalize import NormalizedNote, NoteNormalizer
 from .pipeline import MODEL_TAGS
@@ -92,55 +92,80 @@ class TriageModel:
 
     def probabilities(self, texts: Iterable[str]) -> np.ndarray:
         """(notes x 3) probabilities of mental_health, drugs, weapon (fast batch path)."""
-        docs = self.normalizer.transform(texts)
-        if not docs:
+        notes = self.normalizer.transform_tokens(texts)
+        if not notes:
             return np.zeros((0, len(MODEL_TAGS)))
-        return _sigmoid(self.scorer.logits_many(docs))
+        return _sigmoid(self.scorer.logits_many_tokens(notes))
 
     def classify(self, text: str) -> Prediction:
         """Tags, probabilities and explanations of one note."""
         note = self.normalizer.analyze(text)
-        doc = note.features_text()
-        logits, values, char_norm = self.scorer.logits_and_parts(doc)
-        return self._prediction(text, note, doc, _sigmoid(logits), (values, char_norm))
+        tokens = note.feature_tokens()
+        logits, feats, char_norm = self.scorer.logits_of_tokens(tokens, spots=True)
+        probs = _sigmoid(logits)
+        present = probs >= self._threshold_vec
+        contrib = None
+        if present.any():
+            contrib = contributions(self.scorer, note, tokens, feats, char_norm)
+        return self._prediction(text, note, probs, present, contrib)
 
     def classify_many(self, texts: Sequence[str], explain: bool = True) -> list[Prediction]:
         """``classify`` for many notes; probabilities are computed in one batch."""
-        notes = [self.normalizer.analyze(text) for text in texts]
-        docs = [note.features_text() for note in notes]
-        if not docs:
-            return []
-        probs = _sigmoid(self.scorer.logits_many(docs))
         if not explain:
-            return [self._prediction(None, None, None, p) for p in probs]
-        return [
-            self._prediction(text, note, doc, p)
-            for text, note, doc, p in zip(texts, notes, docs, probs, strict=True)
-        ]
+            return self._predictions(self.probabilities(texts))
+        notes = [self.normalizer.analyze(text) for text in texts]
+        tokens = [note.feature_tokens() for note in notes]
+        if not notes:
+            return []
+        probs = _sigmoid(self.scorer.logits_many_tokens(tokens))
+        out = []
+        for text, note, note_tokens, p in zip(texts, notes, tokens, probs, strict=True):
+            present = p >= self._threshold_vec
+            contrib = None
+            if present.any():
+                _, feats, char_norm = self.scorer.logits_of_tokens(note_tokens, spots=True)
+                contrib = contributions(self.scorer, note, note_tokens, feats, char_norm)
+            out.append(self._prediction(text, note, p, present, contrib))
+        return out
+
+    def _predictions(self, probs: np.ndarray) -> list[Prediction]:
+        """Predictions without explanations, for a (notes x 3) probability array."""
+        if not len(probs):
+            return []
+        present = (probs >= self._threshold_vec).tolist()
+        routine = np.prod(1.0 - probs, axis=1).tolist()
+        bands = [self.bands[tag] for tag in MODEL_TAGS]
+        version = self.version
+        out = []
+        for row, flags, p_routine in zip(probs.tolist(), present, routine, strict=True):
+            results: dict[str, TagResult] = {}
+            uncertain = False
+            for tag, p, flag, (lo, hi) in zip(MODEL_TAGS, row, flags, bands, strict=True):
+                empty: list[str] = []
+                results[tag] = TagResult(p, flag, empty, empty, lo <= p <= hi)
+                uncertain = uncertain or lo <= p <= hi
+            results["routine"] = TagResult(p_routine, not any(flags), uncertain=uncertain)
+            out.append(Prediction(results, version))
+        return out
 
     def _prediction(
         self,
-        text: str | None,
-        note: NormalizedNote | None,
-        doc: str | None,
+        text: str,
+        note: NormalizedNote,
         probs: np.ndarray,
-        parts: tuple[dict[int, float], float] | None = None,
+        present: np.ndarray,
+        contrib: np.ndarray | None,
     ) -> Prediction:
-        """Assemble the four TagResults (explanations only when the note is given)."""
-        present = probs >= self._threshold_vec
-        contrib = None
-        if note is not None and doc is not None and present.any():
-            contrib = token_contributions(self.scorer, note, doc, parts)
+        """Assemble the four TagResults with their evidence and negated cues."""
+        negated = all_negated_phrases(self.scorer, text, note)
         results: dict[str, TagResult] = {}
         for k, tag in enumerate(MODEL_TAGS):
             p = float(probs[k])
             lo, hi = self.bands[tag]
-            evidence = negated = []
-            if text is not None and note is not None:
-                if contrib is not None and present[k]:
-                    evidence = evidence_phrases(text, note, contrib, k)
-                negated = negated_phrases(self.scorer, text, note, k)
-            results[tag] = TagResult(p, bool(present[k]), evidence, negated, lo <= p <= hi)
+            evidence: list[str] = []
+            if contrib is not None and present[k]:
+                evidence = evidence_phrases(text, note, contrib, k)
+            results[tag] = TagResult(p, bool(present[k]), evidence, negated[k], lo <= p <= hi)
         results["routine"] = TagResult(
             probability=float(np.prod(1.0 - probs)),
             present=not bool(present.any()),

@@ -45,23 +45,30 @@ class NormalizedNote:
 
     def features_text(self) -> str:
         """The string the feature extractors read."""
-        return features_text(self.tokens, self.scopes)
+        return " ".join(feature_tokens(self.tokens, self.scopes))
+
+    def feature_tokens(self) -> list[str]:
+        """``features_text().split()``, without building the string (one entry per token:
+        normalized tokens are never empty and hold no white space)."""
+        return feature_tokens(self.tokens, self.scopes)
 
 
 def features_text(tokens: list[str], scopes: list[int]) -> str:
     """Feature string of normalized tokens: separators become ``|``, stop words ``_``, and
     negated or unknown words carry their scope prefix."""
-    parts = []
+    return " ".join(feature_tokens(tokens, scopes))
+
+
+def feature_tokens(tokens: list[str], scopes: list[int]) -> list[str]:
+    """The words of ``features_text``, one per token."""
     special = _SPECIAL
-    for tok, scope in zip(tokens, scopes, strict=True):
-        mapped = special.get(tok)
-        if mapped is not None:
-            parts.append(mapped)
-        elif scope == AFFIRMED:
-            parts.append(tok)
-        else:
-            parts.append(SCOPE_PREFIX[scope] + tok)
-    return " ".join(parts)
+    if not any(scopes):  # every token affirmed: only the special tokens change
+        return [special.get(tok, tok) for tok in tokens]
+    prefix = SCOPE_PREFIX
+    return [
+        special.get(tok) or (tok if scope == AFFIRMED else prefix[scope] + tok)
+        for tok, scope in zip(tokens, scopes, strict=True)
+    ]
 
 
 _SPECIAL = {**dict.fromkeys(lexicon.STOPWORDS, SKIP), **dict.fromkeys(SEPARATORS, BOUNDARY)}
@@ -105,8 +112,12 @@ class NoteNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Iterable[str]) -> list[str]:
         """Normalized feature strings, one per note."""
-        engine = self.engine()
-        return [features_text(*engine.words(text)) for text in X]
+        return [" ".join(tokens) for tokens in self.transform_tokens(X)]
+
+    def transform_tokens(self, X: Iterable[str]) -> list[list[str]]:
+        """``transform`` with each string given as its words (``str.split()`` of it)."""
+        words = self.engine().words
+        return [feature_tokens(*words(text)) for text in X]
 
     def analyze(self, text: str) -> NormalizedNote:
         """Tokens, spans and scopes of one note (used for explanations)."""

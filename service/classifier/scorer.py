@@ -11,25 +11,53 @@ frequencies the character block of a note is exactly the sum of its words' vecto
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 
-from .features import affirmed_words, word_ngrams
+from .features import SCOPED_PREFIXES, affirmed_words, word_ngrams
 from .normalize import NoteNormalizer
+from .tokens import BOUNDARY
 
 _CACHE_LIMIT = 100_000
+_SKIP = "_"
 
 
 @dataclass
 class WordPart:
-    """Per-word character contribution: columns, idf-weighted counts, and their weighted sum."""
+    """Per-word character contribution: columns, idf-weighted counts, and their weighted sum
+    (``row``: the same sum's row in the cache's dot table)."""
 
     idx: np.ndarray
     val: np.ndarray
     dot: np.ndarray
+    row: int = -1
+
+
+@dataclass
+class _CharCache:
+    """Word parts and a table of their dots (row ``part.row``), so that the dots of a note's
+    words are one fancy-index away. Replaced as a whole (never cleared in place) when full, so
+    a thread holding it keeps a consistent pair."""
+
+    parts: dict[str, WordPart]
+    table: np.ndarray
+    size: int = 0
+
+
+@dataclass
+class NoteFeatures:
+    """One pass over a normalized note: word counts per column (first-occurrence order), cue
+    columns (a set filled in the order ``CueGroupVectorizer.doc_groups`` fills it), affirmed
+    words, and, when asked, each word feature's hit as (column, cue column, token positions)."""
+
+    counts: dict[int, int]
+    groups: set[int]
+    affirmed: list[str]
+    hits: list[tuple[int | None, int | None, tuple[int, ...]]] | None = None
+    values: dict[int, float] = field(default_factory=dict)
 
 
 class FastScorer:
@@ -60,21 +88,109 @@ class FastScorer:
                 self.cue_vec, self.cue_w = vec, weights
         self.bias = -(a * intercept + b)
         self.n_tags = coef.shape[0]
-        self.word_cache: dict[str, WordPart] = {}
+        self._chars = _CharCache({}, np.zeros((1024, self.n_tags)))
+        self._unigrams: dict[str, tuple[int | None, int | None, bool]] = {}
+        self._bigrams = self._bigram_table()
+        self.negated_cue_flags: dict[str, tuple[bool, ...]] = {}  # explain.all_negated_phrases
+
+    @property
+    def word_cache(self) -> dict[str, WordPart]:
+        """The cached character parts, by word."""
+        return self._chars.parts
 
     def word_part(self, word: str) -> WordPart:
         """Cached character-block contribution of one affirmed word."""
-        part = self.word_cache.get(word)
-        if part is None:
-            counts = Counter(self.char_analyzer(word))
-            pairs = [(self.char_vocab[g], c) for g, c in counts.items() if g in self.char_vocab]
-            idx = np.array([p[0] for p in pairs], dtype=np.int64)
-            val = np.array([p[1] for p in pairs], dtype=np.float64) * self.char_idf[idx]
-            part = WordPart(idx, val, val @ self.char_w[idx])
-            if len(self.word_cache) >= _CACHE_LIMIT:
-                self.word_cache.clear()
-            self.word_cache[word] = part
+        chars = self._chars
+        part = chars.parts.get(word)
+        return part if part is not None else self._new_part(chars, word)
+
+    def _new_part(self, chars: _CharCache, word: str) -> WordPart:
+        """Compute one word's part and publish it in ``chars`` (its dot row written first)."""
+        counts = Counter(self.char_analyzer(word))
+        pairs = [(self.char_vocab[g], c) for g, c in counts.items() if g in self.char_vocab]
+        idx = np.array([p[0] for p in pairs], dtype=np.int64)
+        val = np.array([p[1] for p in pairs], dtype=np.float64) * self.char_idf[idx]
+        part = WordPart(idx, val, val @ self.char_w[idx])
+        if len(chars.parts) >= _CACHE_LIMIT:
+            self._chars = _CharCache({}, np.zeros((1024, self.n_tags)))
+            return part  # not cached in the retired cache; later calls use the new one
+        if chars.size == chars.table.shape[0]:
+            grown = np.zeros((2 * chars.size, self.n_tags))
+            grown[: chars.size] = chars.table
+            chars.table = grown
+        chars.table[chars.size] = part.dot
+        part.row = chars.size
+        chars.size += 1
+        chars.parts[word] = part
         return part
+
+    def part_dots(self, words: list[str]) -> tuple[list[WordPart], np.ndarray]:
+        """The parts of ``words`` and their dots as a (words x tags) array, equal to
+        ``np.array([part.dot for part in parts])``."""
+        chars = self._chars
+        cache = chars.parts
+        parts = [cache.get(w) or self._new_part(chars, w) for w in words]
+        rows = [p.row for p in parts]
+        if -1 in rows or chars is not self._chars:
+            return parts, np.array([p.dot for p in parts])
+        return parts, chars.table[rows]
+
+    def _bigram_table(self) -> dict[str, tuple[int | None, int | None]]:
+        """(word column, cue column) of every two-word feature that has either."""
+        table: dict[str, tuple[int | None, int | None]] = {}
+        index = self.cue_vec.index() if self.cue_vec is not None else {}
+        for term in [t for t in self.word_vocab if " " in t] + [t for t in index if " " in t]:
+            table[term] = (self.word_vocab.get(term), index.get(term))
+        return table
+
+    def _unigram(self, tok: str) -> tuple[int | None, int | None, bool]:
+        """(word column, cue column, affirmed?) of one token, cached."""
+        column = self.cue_vec.feature_column(tok) if self.cue_vec is not None else None
+        info = (self.word_vocab.get(tok), column, not tok.startswith(SCOPED_PREFIXES))
+        if len(self._unigrams) >= _CACHE_LIMIT:
+            self._unigrams = {}
+        self._unigrams[tok] = info
+        return info
+
+    def features(self, tokens: list[str], spots: bool = False) -> NoteFeatures:
+        """Word counts, cue columns and affirmed words of a note's tokens (``doc.split()``) in
+        one pass: the same as ``word_ngrams``, ``doc_groups`` and ``affirmed_words``."""
+        unigrams, bigrams = self._unigrams, self._bigrams
+        counts: dict[int, int] = {}
+        groups: set[int] = set()
+        affirmed: list[str] = []
+        hits: list[tuple[int | None, int | None, tuple[int, ...]]] | None = [] if spots else None
+        prev, prev_i = "", -1
+        for i, tok in enumerate(tokens):
+            if tok == BOUNDARY:
+                prev = ""
+                continue
+            if tok == _SKIP:
+                continue
+            info = unigrams.get(tok)
+            j, g, affirmed_tok = info if info is not None else self._unigram(tok)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+            if g is not None:
+                groups.add(g)
+            if affirmed_tok:
+                affirmed.append(tok)
+            if hits is not None and (j is not None or g is not None):
+                hits.append((j, g, (i,)))
+            if prev:
+                pair = bigrams.get(prev + " " + tok)
+                if pair is not None:
+                    j, g = pair
+                    if j is not None:
+                        counts[j] = counts.get(j, 0) + 1
+                    if g is not None:
+                        groups.add(g)
+                    if hits is not None:
+                        hits.append((j, g, (prev_i, i)))
+            prev, prev_i = tok, i
+        if self.cue_vec is not None:
+            groups.update(column for column, _ in self.cue_vec.token_pattern_spots(tokens))
+        return NoteFeatures(counts, groups, affirmed, hits)
 
     def word_block(
         self, doc: str, features: list[str] | None = None
@@ -86,6 +202,10 @@ class FastScorer:
             j = vocab.get(feature)
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
+        return self._word_logits(counts)
+
+    def _word_logits(self, counts: dict[int, int]) -> tuple[np.ndarray, dict[int, float], float]:
+        """``word_block`` from the column counts (in first-occurrence order)."""
         if not counts:
             return np.zeros(self.n_tags), {}, 0.0
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -96,19 +216,26 @@ class FastScorer:
 
     def char_block(self, doc: str) -> tuple[np.ndarray, float]:
         """Character-block logits and the block's norm."""
-        words = affirmed_words(doc)
+        return self._char_logits_one(affirmed_words(doc))
+
+    def _char_logits_one(self, words: list[str]) -> tuple[np.ndarray, float]:
+        """``char_block`` of a note's affirmed words. The norm sums each n-gram's values in
+        order of appearance (``np.bincount``) and takes the sorted distinct n-grams (a mask
+        instead of ``np.unique``'s sort): the same numbers, in the same order."""
         if not self.char_vocab or not words:
             return np.zeros(self.n_tags), 0.0
-        parts = [self.word_part(w) for w in words]
+        parts, dots = self.part_dots(words)
         idx = np.concatenate([p.idx for p in parts])
         if idx.size == 0:
             return np.zeros(self.n_tags), 0.0
-        dot = np.sum([p.dot for p in parts], axis=0)
+        dot = np.sum(dots, axis=0)
         if not self.char_l2:
             return dot, 1.0
         val = np.concatenate([p.val for p in parts])
-        uniq, inverse = np.unique(idx, return_inverse=True)
-        summed = np.bincount(inverse, weights=val, minlength=uniq.size)
+        size = len(self.char_vocab)
+        seen = np.zeros(size, dtype=bool)
+        seen[idx] = True
+        summed = np.bincount(idx, weights=val, minlength=size)[np.flatnonzero(seen)]
         norm = float(np.sqrt(summed @ summed))
         return dot / norm, norm
 
@@ -117,7 +244,12 @@ class FastScorer:
         if self.cue_vec is None:
             return np.zeros(self.n_tags)
         feats = features if features is not None else word_ngrams(doc)
-        present = self.cue_vec.doc_groups(feats, doc)
+        return self._cue_logits(self.cue_vec.doc_groups(feats, doc))
+
+    def _cue_logits(self, present: set[int]) -> np.ndarray:
+        """Cue-group logits from the note's cue columns."""
+        if self.cue_vec is None:
+            return np.zeros(self.n_tags)
         return self.cue_w[sorted(present)].sum(axis=0) if present else np.zeros(self.n_tags)
 
     def logits(self, doc: str) -> np.ndarray:
@@ -127,23 +259,41 @@ class FastScorer:
     def logits_and_parts(self, doc: str) -> tuple[np.ndarray, dict[int, float], float]:
         """``logits`` with the word block's tf-idf values and the character block's norm,
         which the explanation reuses instead of computing both blocks a second time."""
-        word_z, values = self.word_block(doc)[:2] if self.word_vocab else (0.0, {})
-        char_z, char_norm = self.char_block(doc)
-        return self.bias + word_z + char_z + self.cue_block(doc), values, char_norm
+        logits, feats, char_norm = self.logits_of_tokens(doc.split())
+        return logits, feats.values, char_norm
+
+    def logits_of_tokens(
+        self, tokens: list[str], spots: bool = False
+    ) -> tuple[np.ndarray, NoteFeatures, float]:
+        """``logits_and_parts`` of a note given as its tokens (``doc.split()``); the features
+        (with their token positions when ``spots``) carry the word values for explanations."""
+        feats = self.features(tokens, spots)
+        word_z: np.ndarray | float = 0.0
+        if self.word_vocab:
+            word_z, feats.values = self._word_logits(feats.counts)[:2]
+        char_z, char_norm = self._char_logits_one(feats.affirmed)
+        return self.bias + word_z + char_z + self._cue_logits(feats.groups), feats, char_norm
 
     def logits_many(self, docs: list[str]) -> np.ndarray:
         """Calibrated logits of many normalized notes, with sparse matrix products."""
-        out = np.tile(self.bias, (len(docs), 1))
-        words, cues = self._word_and_cue_matrices(docs)
+        return self.logits_many_tokens([doc.split() for doc in docs])
+
+    def logits_many_tokens(self, notes: list[list[str]]) -> np.ndarray:
+        """``logits_many`` of notes given as their tokens (``doc.split()``)."""
+        out = np.tile(self.bias, (len(notes), 1))
+        feats = [self.features(tokens) for tokens in notes]
+        words, cues = self._word_and_cue_matrices(feats)
         if self.word_vocab:
             out += words @ self.word_w
         if self.char_vocab:
-            out += self._char_logits(docs)
+            out += self._char_logits([f.affirmed for f in feats])
         if cues is not None:
             out += cues @ self.cue_w
         return out
 
-    def _word_and_cue_matrices(self, docs: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    def _word_and_cue_matrices(
+        self, feats: list[NoteFeatures]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
         """Word TF-IDF rows (sublinear tf, l2) and cue-group rows, from one pass per note."""
         indptr: list[int] = [0]
         indices: list[int] = []
@@ -151,39 +301,33 @@ class FastScorer:
         cue_ptr: list[int] = [0]
         cue_idx: list[int] = []
         vocab, cue_vec = self.word_vocab, self.cue_vec
-        for doc in docs:
-            feats = word_ngrams(doc)
-            counts: dict[int, int] = {}
-            for feature in feats:
-                j = vocab.get(feature)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            indices.extend(counts.keys())
-            data.extend(counts.values())
+        for note in feats:
+            indices.extend(note.counts.keys())
+            data.extend(note.counts.values())
             indptr.append(len(indices))
             if cue_vec is not None:
-                cue_idx.extend(cue_vec.doc_groups(feats, doc))
+                cue_idx.extend(note.groups)
                 cue_ptr.append(len(cue_idx))
         idx = np.asarray(indices, dtype=np.int64)
         x = (1.0 + np.log(np.asarray(data, dtype=np.float64))) * self.word_idf[idx]
-        words = sp.csr_matrix((x, idx, np.asarray(indptr)), shape=(len(docs), len(vocab)))
+        words = sp.csr_matrix((x, idx, np.asarray(indptr)), shape=(len(feats), len(vocab)))
         words = _l2_rows(words) if self.word_l2 else words
         if cue_vec is None:
             return words, None
-        shape = (len(docs), self.cue_w.shape[0])
+        shape = (len(feats), self.cue_w.shape[0])
         ones = np.ones(len(cue_idx))
         return words, sp.csr_matrix((ones, np.asarray(cue_idx, dtype=np.int64), cue_ptr), shape)
 
-    def _char_logits(self, docs: list[str]) -> np.ndarray:
+    def _char_logits(self, notes: list[list[str]]) -> np.ndarray:
         """Character-block logits: (notes x words) @ (words x n-grams), then normalized."""
         word_ids: dict[str, int] = {}
         indptr, indices = [0], []
-        for doc in docs:
-            for word in affirmed_words(doc):
+        for words in notes:
+            for word in words:
                 indices.append(word_ids.setdefault(word, len(word_ids)))
             indptr.append(len(indices))
         ones = np.ones(len(indices))
-        counts = sp.csr_matrix((ones, indices, indptr), shape=(len(docs), len(word_ids)))
+        counts = sp.csr_matrix((ones, indices, indptr), shape=(len(notes), len(word_ids)))
         parts = [self.word_part(w) for w in word_ids]
         lengths = np.array([p.idx.size for p in parts], dtype=np.int64)
         m_ptr = np.concatenate([[0], np.cumsum(lengths)])
