@@ -14,8 +14,13 @@ import typer
 
 from service.feedback.cli import export as export_labeled
 
-DEV = Path("training/devset/dev.jsonl")
-HOLDOUT = Path("training/devset/holdout.jsonl")
+DEVSET = Path("training/devset")
+DEV = DEVSET / "dev.jsonl"
+HOLDOUT = DEVSET / "holdout.jsonl"
+# Model-selection sets (thresholds, error analysis) and reporting-only sets, by file name.
+DEV_SETS = [DEV, DEVSET / "dev2.jsonl", DEVSET / "dev3.jsonl"]
+HOLDOUT_SETS = [HOLDOUT, DEVSET / "holdout2.jsonl"]
+CORPUS_DIR = Path("training/corpus")
 DEFAULT_OUT = Path("models/triage-default.skops")
 
 data_app = typer.Typer(help="Generate and export labeled notes.", no_args_is_help=True)
@@ -64,24 +69,43 @@ def train(
     n: Annotated[int, typer.Option(help="Synthetic notes when --data is not given.")] = 15_000,
     data: Annotated[Path | None, typer.Option(help="Labeled notes (csv/jsonl/parquet).")] = None,
     text_column: Annotated[str, typer.Option(help="Narrative column of --data.")] = "narrative",
-    dev: Annotated[Path | None, typer.Option(help="Hand-written dev set (model selection).")] = DEV,
-    holdout: Annotated[Path | None, typer.Option(help="Holdout set, reported only.")] = HOLDOUT,
+    dev: Annotated[
+        list[Path] | None,
+        typer.Option(help="Hand-written dev set (model selection); repeat for several."),
+    ] = None,
+    holdout: Annotated[
+        list[Path] | None, typer.Option(help="Holdout set, reported only; repeat for several.")
+    ] = None,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option(help="Hand-written training notes (default: training/corpus/*.jsonl)."),
+    ] = None,
+    use_corpus: Annotated[
+        bool, typer.Option("--use-corpus/--no-corpus", help="Train on the hand-written notes.")
+    ] = True,
+    corpus_weight: Annotated[
+        float, typer.Option(help="How many generated notes one hand-written note weighs.")
+    ] = 5.0,
     compare: Annotated[bool, typer.Option(help="Also compare candidate models on dev.")] = False,
     card: Annotated[Path | None, typer.Option(help="Model card Markdown to write.")] = None,
 ) -> None:
-    """Train the classifier, choose thresholds (dev set, else a validation split), save it."""
+    """Train the classifier, choose thresholds (dev sets, else a validation split), save it."""
     from training.pipeline_run import run_training
 
+    if corpus is None:
+        corpus = sorted(CORPUS_DIR.glob("*.jsonl")) if use_corpus else []
     summary = run_training(
         out=out,
         seed=seed,
         n=n,
         data=data,
         text_column=text_column,
-        dev=dev,
-        holdout=holdout,
+        dev=DEV_SETS if dev is None else dev,
+        holdout=HOLDOUT_SETS if holdout is None else holdout,
         compare=compare,
         card=card,
+        corpus=corpus if use_corpus else [],
+        corpus_weight=corpus_weight,
     )
     typer.echo(json.dumps(summary, indent=2))
 
@@ -95,7 +119,7 @@ def evaluate(
     """Write a Markdown evaluation report with PR and calibration plots."""
     from training.evaluate import write_report
 
-    sets = data if data else [p for p in (DEV, HOLDOUT) if p.exists()]
+    sets = data if data else [p for p in (*DEV_SETS, *HOLDOUT_SETS) if p.exists()]
     report = write_report(model, sets, out, synthetic_seed=seed)
     typer.echo(f"report written to {report}")
 

@@ -66,6 +66,19 @@ class LabeledNotes:
         )
 
 
+def concat(parts: Iterable[LabeledNotes]) -> LabeledNotes:
+    """Several labeled sets as one, in order (empty parts are skipped)."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return LabeledNotes([], np.zeros((0, len(MODEL_TAGS)), dtype=np.int8), [], [])
+    return LabeledNotes(
+        [t for part in parts for t in part.texts],
+        np.vstack([part.labels for part in parts]),
+        [i for part in parts for i in part.ids],
+        [k for part in parts for k in part.kinds],
+    )
+
+
 def file_format(path: str | Path) -> str:
     """``csv``, ``jsonl`` or ``parquet`` from the file name."""
     suffix = Path(path).suffix.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from service.classifier.artifact import save_model
 from service.classifier.model import TriageModel
 from service.classifier.pipeline import MODEL_TAGS, FeatureConfig
 from training.baseline import KeywordBaseline
-from training.dataio import LabeledNotes, load_labeled
+from training.dataio import LabeledNotes, concat, load_labeled
 from training.fairness import counterfactual_check
 from training.metrics import summarize
 from training.model_card import build_card, render_card
@@ -31,6 +32,8 @@ from training.train import (
 )
 
 SYNTHETIC_TEST_N = 3_000
+# One hand-written note weighs this many generated ones (chosen on the dev sets).
+CORPUS_WEIGHT = 5.0
 
 CANDIDATES = [
     FeatureConfig(
@@ -57,40 +60,57 @@ def run_training(
     n: int,
     data: Path | None,
     text_column: str,
-    dev: Path | None,
-    holdout: Path | None,
+    dev: Sequence[Path] | Path | None,
+    holdout: Sequence[Path] | Path | None,
     compare: bool,
     card: Path | None,
+    corpus: Sequence[Path] = (),
+    corpus_weight: float = CORPUS_WEIGHT,
 ) -> dict[str, Any]:
-    """Train, evaluate, check fairness, write the artifact and its model card."""
+    """Train, evaluate, check fairness, write the artifact and its model card.
+
+    Training notes are the generated ones (or ``data``) plus every ``corpus`` file of
+    hand-written notes, each of those weighing ``corpus_weight`` generated notes. Thresholds
+    are chosen on the pooled ``dev`` sets; ``holdout`` sets are only reported.
+    """
     from training.dataio import DatasetSpec
     from training.generate import GeneratorConfig
 
+    dev_paths, holdout_paths = _existing(dev), _existing(holdout)
     steps = tqdm(total=5, desc="training", unit="step")
     notes = load_labeled(data, DatasetSpec(text_column=text_column)) if data else synthetic(n, seed)
     train_set, val_set = split(notes, VAL_FRACTION, seed)
+    written = concat(load_labeled(path) for path in corpus)
+    train_all = concat([train_set, written])
+    weights = np.concatenate([np.ones(len(train_set)), np.full(len(written), corpus_weight)])
     steps.update()
-    result = fit(train_set, val_set, DEFAULT_CONFIG)
+    result = fit(train_all, val_set, DEFAULT_CONFIG, sample_weight=weights)
     threshold_source = "synthetic validation split"
-    if dev is not None and Path(dev).exists():
+    if dev_paths:
         # Real notes score lower than clean synthetic ones: thresholds are chosen on the
-        # hand-written dev set (a model-selection set), weapon recall first.
-        result.model = rethreshold(result.model, load_labeled(dev))
-        threshold_source = f"hand-written dev set ({Path(dev).name})"
+        # hand-written dev sets (model-selection sets), weapon recall first.
+        result.model = rethreshold(result.model, concat(load_labeled(p) for p in dev_paths))
+        threshold_source = "hand-written dev sets (" + ", ".join(p.name for p in dev_paths) + ")"
     steps.update()
-    evals = _evaluations(result.model, seed, dev, holdout)
+    evals = _evaluations(result.model, seed, dev_paths, holdout_paths)
     steps.update()
-    fairness = _fairness(result.model, dev, seed)
+    fairness = _fairness(result.model, dev_paths, seed)
     steps.update()
     extra: dict[str, Any] = {
         "metrics": evals,
         "fairness": fairness.as_dict(),
         "threshold_source": threshold_source,
+        "hand_written": {
+            "files": [str(path) for path in corpus],
+            "n_notes": len(written),
+            "weight": corpus_weight,
+        },
     }
     extra["generator"] = None if data else asdict(GeneratorConfig(n=n, seed=seed))
-    if compare and dev and dev.exists():
-        extra["candidates"] = compare_candidates(train_set, val_set, load_labeled(dev))
-    meta = metadata(result, train_set, DEFAULT_CONFIG, "triage-default", extra)
+    if compare and dev_paths:
+        pooled_dev = concat(load_labeled(p) for p in dev_paths)
+        extra["candidates"] = compare_candidates(train_all, val_set, pooled_dev, weights)
+    meta = metadata(result, train_all, DEFAULT_CONFIG, "triage-default", extra)
     meta["card"] = build_card(meta)
     model = finalize(result, meta)
     save_model(model, out)
@@ -108,35 +128,43 @@ def run_training(
     }
 
 
+def _existing(paths: Sequence[Path] | Path | None) -> list[Path]:
+    """The given evaluation files that exist (one path or several)."""
+    if paths is None:
+        return []
+    listed = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    return [Path(p) for p in listed if Path(p).exists()]
+
+
 def _evaluations(
-    model: TriageModel, seed: int, dev: Path | None, holdout: Path | None
+    model: TriageModel, seed: int, dev: list[Path], holdout: list[Path]
 ) -> dict[str, Any]:
-    """Synthetic test split (a fresh seed), dev and holdout figures."""
+    """Synthetic test split (a fresh seed), then each dev and holdout set by file name."""
     evals = {"synthetic_test": evaluate_on(model, synthetic(SYNTHETIC_TEST_N, seed + 1))}
-    for name, path in (("dev", dev), ("holdout", holdout)):
-        if path is not None and Path(path).exists():
-            evals[name] = evaluate_on(model, load_labeled(path))
+    for path in [*dev, *holdout]:
+        evals[path.stem] = evaluate_on(model, load_labeled(path))
     return evals
 
 
-def _fairness(model: TriageModel, dev: Path | None, seed: int) -> Any:
+def _fairness(model: TriageModel, dev: list[Path], seed: int) -> Any:
     """Counterfactual check over the dev notes (or synthetic notes without a dev set)."""
     texts = (
-        load_labeled(dev).texts
-        if dev is not None and Path(dev).exists()
-        else synthetic(300, seed + 2).texts
+        concat(load_labeled(path) for path in dev).texts if dev else synthetic(300, seed + 2).texts
     )
     return counterfactual_check(model, texts)
 
 
 def compare_candidates(
-    train_set: LabeledNotes, val_set: LabeledNotes, dev: LabeledNotes
+    train_set: LabeledNotes,
+    val_set: LabeledNotes,
+    dev: LabeledNotes,
+    sample_weight: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Each candidate (and the keyword baseline) trained on the same data, scored on dev."""
     rows = [_row("keyword baseline", KeywordBaseline().predict(dev.texts), None, dev, 0.0)]
     for config in tqdm(CANDIDATES, desc="candidates", unit="model"):
         start = time.perf_counter()
-        result = fit(train_set, val_set, replace(config))
+        result = fit(train_set, val_set, replace(config), sample_weight=sample_weight)
         probs = result.model.probabilities(dev.texts)
         pred = (probs >= np.array([result.model.thresholds[t] for t in MODEL_TAGS])).astype(int)
         rows.append(_row(config.name, pred, probs, dev, time.perf_counter() - start))

@@ -83,11 +83,19 @@ def fit(
     val: LabeledNotes,
     config: FeatureConfig,
     jargon: list[list[str]] | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> TrainResult:
-    """Fit one candidate and choose its thresholds on ``val``."""
+    """Fit one candidate and choose its thresholds on ``val``.
+
+    ``sample_weight`` (one per training note) lets hand-written notes count more than
+    generated ones; it reaches every per-tag logistic regression and its calibration.
+    """
     start = time.perf_counter()
     pipeline = build_pipeline(config, jargon)
-    pipeline.fit(train.texts, train.labels)
+    if sample_weight is None:
+        pipeline.fit(train.texts, train.labels)
+    else:
+        pipeline.fit(train.texts, train.labels, classify__sample_weight=sample_weight)
     seconds = time.perf_counter() - start
     provisional = TriageModel(
         pipeline, dict.fromkeys(MODEL_TAGS, 0.5), dict.fromkeys(MODEL_TAGS, (0.25, 0.75)), {}
