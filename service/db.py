@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import select
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,15 +69,46 @@ def create_db_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         pool_timeout=settings.db_pool_timeout_seconds,
         hide_parameters=True,  # a failed statement's error never carries a narrative
         connect_args=_postgres_connect_args(settings.db_connect_timeout_seconds),
     )
+    event.listen(engine, "checkout", _checkout_probe(engine))
+    return engine
+
+
+def _checkout_probe(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """A pre-ping that costs a system call instead of a round trip (pool "checkout" event).
+
+    ``pool_pre_ping`` sends ``SELECT 1`` on every checkout: a round trip, and CPU in the
+    server, on every request. An idle connection has nothing to read, unless the server ended
+    it (a restart, ``pg_terminate_backend``, an idle timeout: the server sends its error and
+    closes the socket) or sent an asynchronous message. So: a socket with something to read,
+    or one psycopg already knows is broken, gets the real ping, and a connection failing it
+    is replaced (``DisconnectionError`` makes the pool discard it and connect again).
+    """
+
+    def probe(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if getattr(dbapi_conn, "closed", False) or getattr(dbapi_conn, "broken", False):
+            raise sa_exc.DisconnectionError("connection closed")
+        try:
+            poller = select.poll()
+            poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+            quiet = not poller.poll(0)
+        except (OSError, ValueError) as exc:
+            raise sa_exc.DisconnectionError("connection has no usable socket") from exc
+        if quiet:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: replace the connection
+            raise sa_exc.DisconnectionError("connection failed its ping") from exc
+
+    return probe
 
 
 def _postgres_connect_args(connect_timeout: int) -> dict[str, Any]:
@@ -225,6 +258,61 @@ def write_transaction(work: Callable[[Session], T], *, url: str | None = None) -
             return work(session)
     group = _groups.get(url) or _groups.setdefault(url, _WriteGroup(url))
     return group.run(work)
+
+
+def fetch_one(sql: str, params: tuple[Any, ...], *, url: str | None = None) -> tuple | None:
+    """The first row of a read-only query run on a pooled DBAPI connection, outside a
+    transaction; ``sql`` uses ``?`` placeholders.
+
+    For the hottest reads (the API key check on every request): no BEGIN and ROLLBACK
+    round trips (autocommit) and no SQL compilation or result processing, so only plain
+    columns (text, numbers, NULL tests) should be read this way. Driver errors are raised
+    wrapped as SQLAlchemy's (``OperationalError`` ...), a broken connection invalidated, as
+    ``Connection.execute`` would.
+    """
+    engine = get_engine(url)
+    dialect = engine.dialect
+    if dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    postgres = dialect.name != "sqlite"  # SQLite connections are in autocommit already
+    try:
+        raw = engine.raw_connection()
+    except dialect.loaded_dbapi.Error as exc:  # refused, timed out: wrapped as SQLAlchemy's
+        raise sa_exc.DBAPIError.instance(
+            None, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        ) from exc
+    driver: Any = raw.driver_connection
+    cursor = None
+    try:
+        if postgres:
+            driver.autocommit = True
+        cursor = raw.cursor()
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        return None if row is None else tuple(row)
+    except dialect.loaded_dbapi.Error as exc:
+        disconnect = dialect.is_disconnect(exc, driver, cursor)
+        if disconnect:
+            raw.invalidate(exc)
+        raise sa_exc.DBAPIError.instance(
+            sql, params, exc, dialect.loaded_dbapi.Error,
+            hide_parameters=True, connection_invalidated=disconnect, dialect=dialect,
+        ) from exc  # fmt: skip
+    finally:
+        if cursor is not None:
+            with contextlib.suppress(Exception):
+                cursor.close()
+        _return_raw(raw, driver, postgres)
+
+
+def _return_raw(raw: Any, driver: Any, postgres: bool) -> None:
+    """Back to the pool in the mode it came in (never leave a pooled connection in autocommit)."""
+    if postgres and raw.is_valid:
+        try:
+            driver.autocommit = False
+        except Exception as exc:  # noqa: BLE001 - a connection in doubt is not reused
+            raw.invalidate(exc)
+    raw.close()
 
 
 def ping(url: str | None = None) -> bool:

@@ -23,12 +23,14 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import threading
 import time
+import weakref
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Connection, Engine, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.errors import ServiceError
@@ -48,6 +50,7 @@ EVENT_ID_HEADER = "Triage-Event-Id"
 DEFAULT_TOLERANCE_SECONDS = 300
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _PENDING_FLAG = "webhook_events_pending"
+_ENDPOINTS_CHANGED = "webhook_endpoints_changed"
 # Explanation keys whose values quote the note: sent only to endpoints with include_narrative.
 NOTE_FRAGMENT_KEYS = frozenset({"evidence", "negated"})
 
@@ -261,38 +264,111 @@ def _new_events(session: Session) -> list[tuple[str, Recommendation, dict[str, A
     return events
 
 
+class EndpointCache:
+    """The active endpoints (id, event types) per database, kept for ``ttl`` seconds.
+
+    The outbox needs them for every new recommendation; reading the table each time cost a
+    query per triage (about 7% of one on SQLite, with no endpoint registered). An endpoint
+    created or deleted through this process is seen by its next transaction (the cache is
+    dropped when that commit lands); another worker sees it within ``ttl`` seconds. A
+    deleted endpoint's late deliveries are cancelled by the delivery worker. Entries are
+    per engine: a new engine (another database, or after ``dispose_engines``) reads again.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._entries: weakref.WeakKeyDictionary[Engine, tuple[float, int, _Endpoints]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._generation = 0
+
+    def get(self, conn: Connection) -> _Endpoints:
+        """The active endpoints, read on ``conn`` when the cached copy is missing or old."""
+        engine = conn.engine
+        entry = self._entries.get(engine)
+        now = time.monotonic()
+        if entry is not None and now - entry[0] < self.ttl and entry[1] == self._generation:
+            return entry[2]
+        generation = self._generation
+        rows = conn.execute(_ENDPOINTS_QUERY).all()
+        endpoints = tuple((row.id, frozenset(row.event_types or EVENT_TYPES)) for row in rows)
+        with self._lock:
+            if generation == self._generation:  # no invalidation while we read
+                self._entries[engine] = (now, generation, endpoints)
+        return endpoints
+
+    def invalidate(self) -> None:
+        """Forget every cached list (an endpoint was created or deleted, or a write failed)."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+
+_Endpoints = tuple[tuple[str, frozenset[str]], ...]
+_ENDPOINTS_QUERY = select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
+    WebhookEndpoint.deleted_at.is_(None)
+)
+ENDPOINT_CACHE_SECONDS = 1.0
+endpoint_cache = EndpointCache(ENDPOINT_CACHE_SECONDS)
+
+
+def write_recommendation_outbox(session: Session, row: Recommendation) -> None:
+    """Write the outbox event and deliveries for ``row``, stored by a Core insert on the
+    session's connection: the same transaction, so the event exists exactly when the row does.
+
+    (Rows added to the session as ORM objects get theirs from the ``after_flush`` hook.)
+    """
+    conn = session.connection()
+    endpoints = endpoint_cache.get(conn)
+    if endpoints:
+        kind, payload = recommendation_event(row)
+        _insert_event(session, conn, endpoints, kind, row, payload)
+
+
+def _insert_event(
+    session: Session,
+    conn: Connection,
+    endpoints: _Endpoints,
+    kind: str,
+    row: Recommendation,
+    payload: dict[str, Any],
+) -> None:
+    targets = [endpoint_id for endpoint_id, kinds in endpoints if kind in kinds]
+    if not targets:
+        return
+    now = utcnow()
+    event_id = "evt_" + secrets.token_hex(12)
+    conn.execute(
+        insert(WebhookEvent),
+        [{"id": event_id, "event_type": kind, "recommendation_id": row.id,
+          "call_id": row.call_id, "payload": payload, "created_at": now}],
+    )  # fmt: skip
+    conn.execute(
+        insert(WebhookDelivery),
+        [{"event_id": event_id, "endpoint_id": target, "status": "pending", "attempts": 0,
+          "next_attempt_at": now, "created_at": now} for target in targets],
+    )  # fmt: skip
+    session.info[_PENDING_FLAG] = True
+
+
 def _write_outbox(session: Session, _flush_context: Any) -> None:
     """after_flush: write events and deliveries for new recommendations and decisions."""
+    if any(isinstance(o, WebhookEndpoint) for o in session.new | session.dirty):
+        session.info[_ENDPOINTS_CHANGED] = True
     if not any(isinstance(o, Recommendation | Decision) for o in session.new):
         return
     conn = session.connection()
-    endpoints = conn.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-            WebhookEndpoint.deleted_at.is_(None)
-        )
-    ).all()
+    endpoints = endpoint_cache.get(conn)
     if not endpoints:
         return
-    now = utcnow()
     for kind, row, payload in _new_events(session):
-        targets = [e.id for e in endpoints if kind in (e.event_types or EVENT_TYPES)]
-        if not targets:
-            continue
-        event_id = "evt_" + secrets.token_hex(12)
-        conn.execute(
-            insert(WebhookEvent),
-            [{"id": event_id, "event_type": kind, "recommendation_id": row.id,
-              "call_id": row.call_id, "payload": payload, "created_at": now}],
-        )  # fmt: skip
-        conn.execute(
-            insert(WebhookDelivery),
-            [{"event_id": event_id, "endpoint_id": target, "status": "pending", "attempts": 0,
-              "next_attempt_at": now, "created_at": now} for target in targets],
-        )  # fmt: skip
-        session.info[_PENDING_FLAG] = True
+        _insert_event(session, conn, endpoints, kind, row, payload)
 
 
 def _after_commit(session: Session) -> None:
+    if session.info.pop(_ENDPOINTS_CHANGED, False):
+        endpoint_cache.invalidate()
     if session.info.pop(_PENDING_FLAG, False):
         from service.integrations.delivery import wake_workers
 
@@ -301,6 +377,7 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(_PENDING_FLAG, None)
+    session.info.pop(_ENDPOINTS_CHANGED, None)
 
 
 def install_outbox_hook() -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service.config import get_settings
-from service.db import get_engine, session_scope
+from service.db import session_scope
 from service.errors import ServiceError
-from service.keys.service import Principal, is_well_formed, verify_secret
+from service.keys.service import Principal, is_well_formed, verify_secret_fast
 from service.models import ApiKey
 from service.resilience import metrics
 from service.resilience.outage import database_health, is_database_unavailable
@@ -164,8 +164,7 @@ def principal_for_secret(secret: str) -> Principal | None:
     if database_health.is_down():
         return _from_cache(digest)
     try:
-        with get_engine().connect() as conn:
-            principal = verify_secret(conn, secret)
+        principal = verify_secret_fast(secret)
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise

@@ -54,6 +54,30 @@ def is_well_formed(secret: str) -> bool:
 _KEY_COLUMNS = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.secret_hash, ApiKey.revoked_at)
 
 
+# The same five columns for the per-request check, as plain SQL for ``db.fetch_one``.
+_KEY_SQL = "SELECT id, name, role, secret_hash, revoked_at IS NULL FROM api_keys WHERE id = ?"
+
+
+def verify_secret_fast(secret: str, *, url: str | None = None) -> Principal | None:
+    """``verify_secret`` against the configured database, at a fraction of its cost.
+
+    It runs on every authenticated request: one autocommit read on a pooled connection (no
+    ORM, no SQL compilation, no BEGIN or ROLLBACK), still a database check every time, so a
+    revoked key is refused at once by every worker.
+    """
+    from service.db import fetch_one
+
+    if not is_well_formed(secret):
+        return None
+    row = fetch_one(_KEY_SQL, (secret.split("_", 2)[1],), url=url)
+    if row is None or not row[4]:
+        return None
+    key_id, name, role, secret_hash, _active = row
+    if not hmac.compare_digest(secret_hash, _hash(secret)):
+        return None
+    return Principal(key_id=key_id, name=name, role=role)
+
+
 def verify_secret(session: Session | Connection, secret: str) -> Principal | None:
     """The principal for a presented secret, or None if unknown, malformed or revoked.
 

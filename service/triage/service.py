@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, bindparam, insert, select, union_all
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,8 @@ from service import metrics
 from service.config import get_settings
 from service.db import write_transaction
 from service.errors import ServiceError
-from service.models import Recommendation
+from service.integrations.webhooks import endpoint_cache, write_recommendation_outbox
+from service.models import Recommendation, utcnow
 from service.resilience.fallback import journal_recommendation
 from service.resilience.limits import triage_slot
 from service.resilience.outage import database_health, is_database_unavailable
@@ -123,47 +124,59 @@ def describe_changes(previous: Recommendation, current: Recommendation) -> dict[
     return changes
 
 
-def _existing_for_retry(
-    session: Session, candidate: Recommendation, context: CallContext
-) -> Recommendation | None:
-    """The stored answer to an earlier identical request, or 409 for a reused key."""
-    if context.idempotency_key:
-        stored = _load(
-            session,
-            select(_TABLE.c.id).where(
-                _TABLE.c.api_key_id == context.api_key_id,
-                _TABLE.c.idempotency_key == context.idempotency_key,
-            ),
-        )
-        if stored is not None:
-            if stored.request_sha256 != candidate.request_sha256:
-                raise ServiceError(
-                    409,
-                    "idempotency_conflict",
-                    "this Idempotency-Key was used with a different request body",
-                )
-            return stored
-    return None
-
-
-def _latest_version(session: Session, call_id: str) -> Recommendation | None:
-    return _load(
-        session,
-        select(_TABLE.c.id)
-        .where(_TABLE.c.call_id == call_id)
-        .order_by(_TABLE.c.call_version.desc())
-        .limit(1),
+# What store_recommendation needs of an earlier row: which request it answered (idempotency),
+# which note (a retry of the same note), and what describe_changes compares.
+_LOOKUP_COLUMNS = tuple(
+    _TABLE.c[name]
+    for name in (
+        "id", "call_version", "api_key_id", "idempotency_key", "request_sha256",
+        "narrative_sha256", "call_type", "response_mode", "backup_level", *TAG_NAMES[:3],
     )
+)  # fmt: skip
 
 
-def _load(session: Session, id_query: Select[Any]) -> Recommendation | None:
-    """The recommendation whose id ``id_query`` finds, if any.
+def _lookup_statements() -> tuple[Any, Any, Any]:
+    """Built once (construction costs as much as a small query): the latest version of the
+    call; that or the row stored under an Idempotency-Key of a key; or of no key."""
+    latest_id = (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.call_id == bindparam("call_id"))
+        .order_by(_TABLE.c.call_version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest = select(*_LOOKUP_COLUMNS).where(_TABLE.c.id == latest_id)
+    same_key = _TABLE.c.idempotency_key == bindparam("idempotency_key")
+    keyed = select(*_LOOKUP_COLUMNS).where(_TABLE.c.api_key_id == bindparam("api_key_id"), same_key)
+    keyless = select(*_LOOKUP_COLUMNS).where(_TABLE.c.api_key_id.is_(None), same_key)
+    return latest, union_all(latest, keyed), union_all(latest, keyless)
 
-    Looked up as a bare Core query first: on every triage the answer is usually "none", and an
-    ORM query costs about twice as much; the entity is loaded only when there is one.
-    """
-    found = session.connection().execute(id_query).scalar()
-    return None if found is None else session.get(Recommendation, found)
+
+_LATEST, _LATEST_OR_KEYED, _LATEST_OR_KEYLESS = _lookup_statements()
+
+
+def _earlier_rows(
+    session: Session, candidate: Recommendation, context: CallContext
+) -> tuple[Row[Any] | None, Row[Any] | None]:
+    """(the row stored under this Idempotency-Key, the latest version of the call): one
+    statement, one round trip."""
+    params = {"call_id": candidate.call_id}
+    if not context.idempotency_key:
+        statement = _LATEST
+    else:
+        statement = _LATEST_OR_KEYED if context.api_key_id else _LATEST_OR_KEYLESS
+        params.update(api_key_id=context.api_key_id, idempotency_key=context.idempotency_key)
+    keyed = latest = None
+    for row in session.connection().execute(statement, params):
+        if (
+            context.idempotency_key
+            and row.idempotency_key == context.idempotency_key
+            and row.api_key_id == context.api_key_id
+        ):
+            keyed = row
+        else:
+            latest = row
+    return keyed, latest
 
 
 def store_recommendation(
@@ -172,24 +185,51 @@ def store_recommendation(
     """Insert ``candidate`` as the next version of its call, unless it repeats a stored one.
 
     A retry (same Idempotency-Key, or the same note and call type as the latest version of
-    the call) returns the stored recommendation and creates no second record.
+    the call) returns the stored recommendation and creates no second record; the same key
+    with another body is a 409. The row is written with a Core insert and its webhook outbox
+    rows in the same transaction (service.integrations.webhooks).
     """
-    existing = _existing_for_retry(session, candidate, context)
-    if existing is not None:
-        return existing
-    latest = _latest_version(session, candidate.call_id)
+    keyed, latest = _earlier_rows(session, candidate, context)
+    if keyed is not None:
+        if keyed.request_sha256 != candidate.request_sha256:
+            raise ServiceError(
+                409,
+                "idempotency_conflict",
+                "this Idempotency-Key was used with a different request body",
+            )
+        return _stored(session, keyed.id)
     if latest is not None:
         same_note = latest.narrative_sha256 == candidate.narrative_sha256
         if same_note and latest.call_type == candidate.call_type:
-            return latest
+            return _stored(session, latest.id)
         candidate.call_version = latest.call_version + 1
         candidate.previous_id = latest.id
-        candidate.changes = describe_changes(latest, candidate)
+        candidate.changes = describe_changes(latest, candidate)  # type: ignore[arg-type]
     else:
         candidate.call_version = 1
-    session.add(candidate)
-    session.flush()
+    _insert(session, candidate)
     return candidate
+
+
+def _stored(session: Session, recommendation_id: str) -> Recommendation:
+    row = session.get(Recommendation, recommendation_id)
+    assert row is not None  # read in this transaction a moment ago
+    return row
+
+
+def _insert(session: Session, candidate: Recommendation) -> None:
+    """INSERT the row (Core: no unit of work) and its outbox event, on the session's
+    connection and in its transaction."""
+    candidate.created_at = utcnow()
+    candidate.decision_state = candidate.decision_state or "pending"
+    candidate.source = candidate.source or "api"
+    values = {name: getattr(candidate, name) for name in _COLUMN_NAMES}
+    session.connection().execute(_INSERT, values)
+    write_recommendation_outbox(session, candidate)
+
+
+_COLUMN_NAMES = tuple(column.key for column in _TABLE.columns)
+_INSERT = insert(Recommendation)
 
 
 def triage_call(snapshot: Snapshot, request: TriageRequest, context: CallContext) -> Recommendation:
@@ -230,7 +270,9 @@ def _commit(
             )
             break
         except IntegrityError:
-            # A concurrent request took the same version number or idempotency key: look again.
+            # A concurrent request took the same version number or idempotency key: look again
+            # (and read the webhook endpoints again, in case one vanished from under the cache).
+            endpoint_cache.invalidate()
             if attempt == _ATTEMPTS - 1:
                 raise
             candidate = build_recommendation(snapshot, request, context)
