@@ -160,7 +160,7 @@ def _earlier_rows(
 ) -> tuple[Row[Any] | None, Row[Any] | None]:
     """(the row stored under this Idempotency-Key, the latest version of the call): one
     statement, one round trip."""
-    params = {"call_id": candidate.call_id}
+    params: dict[str, str | None] = {"call_id": candidate.call_id}
     if not context.idempotency_key:
         statement = _LATEST
     else:
