@@ -10,6 +10,7 @@ and everything that depends on neighbouring chunks run in one pass over the note
 from __future__ import annotations
 
 import re
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from . import lexicon
 from .jargon import JargonEntry, entries_from_rows, jargon_rows, load_jargon
 from .negation import AFFIRMED, mark_scopes
-from .tokens import BOUNDARY, CHUNK_RE, SEPARATORS, chunk_tokens, raw_tokens
+from .tokens import BOUNDARY, SEPARATORS, chunk_tokens, raw_tokens
 from .typos import TypoCorrector
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Engine:
         # the second pass only needs to look at key starts and at deferred single-token codes.
         self.deferred = frozenset(w for opts in self.multi.values() for k, _ in opts for w in k)
         self.second = frozenset(self.multi) | (self.deferred & frozenset(self.single))
+        self.attention = self.second | {"person"}  # words _second_pass must look at
 
     def _wanted(self, entry: JargonEntry) -> bool:
         if not self.owner.use_jargon:
@@ -113,18 +115,15 @@ class Engine:
     def words(self, text: str) -> tuple[list[str], list[int]]:
         """Tokens and scopes without spans: the fast path of ``analyze`` (same tokens)."""
         words: list[str] = []
-        chunks = self.chunks
-        for line in text.split("\n"):
+        get, make = self.chunks.get, self._chunk
+        for line in text.split("\n") if "\n" in text else (text,):
             pieces = line.split()
             if not pieces:
                 continue
             if words:
                 words.append(BOUNDARY)
-            for chunk in pieces:
-                entry = chunks.get(chunk)
-                if entry is None:
-                    entry = self._chunk(chunk)
-                words.extend(entry[0])
+            # (an entry is a non-empty tuple, so ``or`` only builds the missing ones)
+            words.extend(chain.from_iterable([(get(c) or make(c))[0] for c in pieces]))
         words = self._second_pass(words, None, None)[0]
         if self.owner.demographics:
             _neutralize_places(words)
@@ -132,21 +131,23 @@ class Engine:
         return words, scopes
 
     def _tokenize(self, text: str) -> tuple[list[str], list[int], list[int]]:
-        """Normalized tokens and spans, through the chunk cache."""
+        """Normalized tokens and spans, through the chunk cache. A chunk starts at the first
+        occurrence of its text at or after the end of the previous one (only white space lies
+        between), so ``str.split`` and ``str.find`` give the spans ``CHUNK_RE`` would."""
         words: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
         lines = "\n" in text
         prev_end = 0
         chunks = self.chunks
-        for m in CHUNK_RE.finditer(text):
-            base = m.start()
+        find = text.find
+        for chunk in text.split():
+            base = find(chunk, prev_end)
             if lines and prev_end and "\n" in text[prev_end:base]:
                 words.append(BOUNDARY)
                 starts.append(prev_end)
                 ends.append(base)
-            prev_end = m.end()
-            chunk = m.group()
+            prev_end = base + len(chunk)
             entry = chunks.get(chunk)
             if entry is None:
                 entry = self._chunk(chunk)
@@ -194,36 +195,45 @@ class Engine:
         out_e: list[int] = []
         track = starts is not None and ends is not None
         second, collapse = self.second, self.owner.demographics
+        attention = self.attention if collapse else second
+        # Only numbers, jargon starts and "person" need a look; runs of other words are copied
+        # as they are (the loop below would append them one by one).
+        spots = [i for i, w in enumerate(words) if w in attention or w[0] in _NUMERIC_START]
+        if not spots:
+            return words, (starts or []), (ends or [])
         i, n = 0, len(words)
-        while i < n:
-            word = words[i]
-            numeric = word[0] in _NUMERIC_START
-            if not numeric and word not in second:
-                if collapse and word == "person" and out_w and out_w[-1] == "person":
-                    if track:
-                        out_e[-1] = ends[i]  # type: ignore[index]
-                else:
-                    out_w.append(word)
-                    if track:
-                        out_s.append(starts[i])  # type: ignore[index]
-                        out_e.append(ends[i])  # type: ignore[index]
-                i += 1
-                continue
-            k, expansion = 0, None
-            if numeric:
-                k, replacement = _number_in_context(words, i)
-                expansion = ([replacement] if replacement else []) if k else None
-            if not k:
-                k, expansion = self._match(words, i)
-            if k and expansion is not None:
-                out_w.extend(expansion)
+        for spot in spots:
+            if spot < i:
+                continue  # consumed by a jargon key or a number in context
+            if spot > i:
+                out_w.extend(words[i:spot])
                 if track:
-                    out_s.extend([starts[i]] * len(expansion))  # type: ignore[index]
-                    out_e.extend([ends[i + k - 1]] * len(expansion))  # type: ignore[index]
-                i += k
-                continue
-            if numeric and not _CODE.match(word):
-                word = _number_word(word)
+                    out_s.extend(starts[i:spot])  # type: ignore[index]
+                    out_e.extend(ends[i:spot])  # type: ignore[index]
+            i = self._second_step(words, starts, ends, spot, out_w, out_s, out_e)
+        if i < n:
+            out_w.extend(words[i:])
+            if track:
+                out_s.extend(starts[i:])  # type: ignore[index]
+                out_e.extend(ends[i:])  # type: ignore[index]
+        return out_w, out_s, out_e
+
+    def _second_step(
+        self,
+        words: list[str],
+        starts: list[int] | None,
+        ends: list[int] | None,
+        i: int,
+        out_w: list[str],
+        out_s: list[int],
+        out_e: list[int],
+    ) -> int:
+        """One position of ``_second_pass``; returns the next position to read."""
+        track = starts is not None and ends is not None
+        second, collapse = self.second, self.owner.demographics
+        word = words[i]
+        numeric = word[0] in _NUMERIC_START
+        if not numeric and word not in second:
             if collapse and word == "person" and out_w and out_w[-1] == "person":
                 if track:
                     out_e[-1] = ends[i]  # type: ignore[index]
@@ -232,8 +242,30 @@ class Engine:
                 if track:
                     out_s.append(starts[i])  # type: ignore[index]
                     out_e.append(ends[i])  # type: ignore[index]
-            i += 1
-        return out_w, out_s, out_e
+            return i + 1
+        k, expansion = 0, None
+        if numeric:
+            k, replacement = _number_in_context(words, i)
+            expansion = ([replacement] if replacement else []) if k else None
+        if not k:
+            k, expansion = self._match(words, i)
+        if k and expansion is not None:
+            out_w.extend(expansion)
+            if track:
+                out_s.extend([starts[i]] * len(expansion))  # type: ignore[index]
+                out_e.extend([ends[i + k - 1]] * len(expansion))  # type: ignore[index]
+            return i + k
+        if numeric and not _CODE.match(word):
+            word = _number_word(word)
+        if collapse and word == "person" and out_w and out_w[-1] == "person":
+            if track:
+                out_e[-1] = ends[i]  # type: ignore[index]
+        else:
+            out_w.append(word)
+            if track:
+                out_s.append(starts[i])  # type: ignore[index]
+                out_e.append(ends[i])  # type: ignore[index]
+        return i + 1
 
     def _match(self, words: list[str], i: int) -> tuple[int, list[str] | None]:
         """Longest jargon key starting at ``i``: (length, expansion) or (0, None)."""
@@ -253,6 +285,8 @@ _PLACE_KEEP = SEPARATORS | {"in", "the", "of", "from"}
 def _neutralize_places(words: list[str]) -> None:
     """Neighborhood names carry no information: "LIVES IN EASTLAKE" and "THE NORTH END AREA"
     become ``neighborhood`` (in place, so spans stay aligned)."""
+    if _PLACE_AFTER.isdisjoint(words) and _PLACE_BEFORE.isdisjoint(words):
+        return  # the loop below would change nothing
     original = list(words)
     n = len(words)
     for i, word in enumerate(original):

@@ -99,24 +99,24 @@ def evidence_phrases(
     text: str, note: NormalizedNote, contrib: np.ndarray, tag_index: int
 ) -> list[str]:
     """Original-text phrases that pushed the tag up, strongest first."""
-    scores = contrib[:, tag_index].tolist()  # Python floats: no numpy scalar per comparison
+    column = contrib[:, tag_index]
+    positive = np.flatnonzero(column > 0).tolist()
+    if not positive:
+        return []
+    scores = column.tolist()  # Python floats: no numpy scalar per comparison
+    scopes, tokens = note.scopes, note.tokens
+    # Runs of adjacent tokens that push the tag up, are affirmed and are not separators.
+    found = [i for i in positive if scopes[i] == AFFIRMED and tokens[i] not in SEPARATORS]
     phrases: list[tuple[float, int, int]] = []
-    i, n = 0, len(scores)
-    while i < n:
-        if scores[i] <= 0 or note.scopes[i] != AFFIRMED or note.tokens[i] in SEPARATORS:
-            i += 1
-            continue
-        j, total = i, 0.0
-        while (
-            j < n
-            and scores[j] > 0
-            and note.scopes[j] == AFFIRMED
-            and (note.tokens[j] not in SEPARATORS)
-        ):
+    k, n = 0, len(found)
+    while k < n:
+        i = j = found[k]
+        total = 0.0
+        while k < n and found[k] == j:
             total += scores[j]
             j += 1
+            k += 1
         phrases.append((total, note.starts[i], note.ends[j - 1]))
-        i = j
     return _best_quotes(text, phrases)
 
 

@@ -100,6 +100,7 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         self.term_groups_ = np.array([g for _, g in terms], dtype=np.int64)
         self.__dict__.pop("_index", None)
         self.__dict__.pop("_patterns", None)
+        self.__dict__.pop("_first_words", None)
         return self
 
     def index(self) -> dict[str, int]:
@@ -121,6 +122,7 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
                 for name, (a, b) in PATTERNS.items()
                 if name in names
             ]
+            self.__dict__["_first_words"] = frozenset().union(*(p[1] for p in patterns))
             self.__dict__["_patterns"] = patterns
         return patterns
 
@@ -132,8 +134,8 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         """``pattern_spots`` of a note already split into its tokens."""
         spots: list[tuple[int, tuple[int, int]]] = []
         patterns = self.patterns()
-        if all(first.isdisjoint(tokens) for _, first, _ in patterns):
-            return spots
+        if self.__dict__["_first_words"].isdisjoint(tokens):
+            return spots  # no pattern's first word: nothing can match
         for column, first, second in patterns:
             if first.isdisjoint(tokens):
                 continue  # no first word: this pattern cannot match
@@ -201,4 +203,5 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         state = dict(super().__getstate__())
         state.pop("_index", None)
         state.pop("_patterns", None)
+        state.pop("_first_words", None)
         return state

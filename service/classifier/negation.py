@@ -57,9 +57,10 @@ def mark_scopes(tokens: list[str]) -> list[int]:
     """Scope of each token: AFFIRMED, NEGATED or UNKNOWN."""
     scopes = [AFFIRMED] * len(tokens)
     n = len(tokens)
-    for i, tok in enumerate(tokens):
-        if tok not in _TRIGGERS:
-            continue
+    if _TRIGGERS.isdisjoint(tokens):
+        return scopes
+    for i in [i for i, tok in enumerate(tokens) if tok in _TRIGGERS]:
+        tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < n else BOUNDARY
         if tok in UNSURE_WORDS or (tok == "not" and nxt in SURE_WORDS):
             _mark_unknown(tokens, scopes, i + (1 if tok == "not" else 0))
