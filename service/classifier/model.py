@@ -137,15 +137,30 @@ class TriageModel:
         bands = [self.bands[tag] for tag in MODEL_TAGS]
         version = self.version
         out = []
+        new = object.__new__
         for row, flags, p_routine in zip(probs.tolist(), present, routine, strict=True):
             results: dict[str, TagResult] = {}
             uncertain = False
             for tag, p, flag, (lo, hi) in zip(MODEL_TAGS, row, flags, bands, strict=True):
                 empty: list[str] = []
-                results[tag] = TagResult(p, flag, empty, empty, lo <= p <= hi)
+                # What TagResult(p, flag, empty, empty, band) stores, without the frozen
+                # dataclass __init__ (one object.__setattr__ per field: a fifth of the batch).
+                result = new(TagResult)
+                result.__dict__.update(
+                    probability=p, present=flag, evidence=empty, negated=empty,
+                    uncertain=lo <= p <= hi,
+                )  # fmt: skip
+                results[tag] = result
                 uncertain = uncertain or lo <= p <= hi
-            results["routine"] = TagResult(p_routine, not any(flags), uncertain=uncertain)
-            out.append(Prediction(results, version))
+            routine_result = new(TagResult)
+            routine_result.__dict__.update(
+                probability=p_routine, present=not any(flags), evidence=[], negated=[],
+                uncertain=uncertain,
+            )  # fmt: skip
+            results["routine"] = routine_result
+            prediction = new(Prediction)
+            prediction.__dict__.update(tags=results, model_version=version)
+            out.append(prediction)
         return out
 
     def _prediction(
