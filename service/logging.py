@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -21,6 +22,27 @@ def _drop_sensitive(
     return event_dict
 
 
+_second: tuple[int, str] = (-1, "")  # the last whole second seen and its formatted prefix
+
+
+def _utc_timestamp(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """``timestamp`` as RFC 3339 UTC with microseconds (``2026-01-31T12:00:00.123456Z``).
+
+    What structlog's ``TimeStamper(fmt="iso", utc=True)`` writes, for a fraction of its cost
+    (one access-log line per request): the date and time are formatted once a second.
+    """
+    global _second
+    now = time.time()
+    second = int(now)
+    cached = _second  # one read: another thread may replace it meanwhile
+    if cached[0] != second:
+        cached = _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    event_dict["timestamp"] = f"{cached[1]}.{int((now - second) * 1e6):06d}Z"
+    return event_dict
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     """Configure structlog and the standard library to write JSON lines to stderr."""
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -28,7 +50,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _utc_timestamp,
             _drop_sensitive,
             renderer,
         ],

@@ -194,3 +194,33 @@ def test_a_connection_the_server_ended_is_replaced_at_checkout(postgres_url: str
     assert db.fetch_one("SELECT count(*) FROM api_keys", (), url=postgres_url) == (0,)
     with db.get_engine(postgres_url).connect() as conn:
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != backend
+
+
+def test_a_batch_with_a_failing_job_is_run_again_with_savepoints(sqlite_url: str) -> None:
+    """Group commit runs a batch in one transaction; when a job raises, nothing of that attempt
+    is kept and the batch runs again, each job in its own SAVEPOINT: the others are stored
+    once, the failing job alone gets its error."""
+    db.upgrade_schema(sqlite_url)
+    runs: list[str] = []
+
+    def job(call_id: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def work(session):  # type: ignore[no-untyped-def]
+            runs.append(call_id)
+            row = store_recommendation(session, _candidate(call_id), CONTEXT)
+            if fail:
+                raise Boom
+            return row
+
+        return db._Job(work)
+
+    batch = [job("B-1"), job("B-2", fail=True), job("B-3")]
+    db._WriteGroup(sqlite_url)._commit(batch)
+    assert runs == ["B-1", "B-2", "B-1", "B-2", "B-3"]  # all together, then one by one
+    assert all(j.finished for j in batch)
+    assert isinstance(batch[1].error, Boom) and batch[1].value is None
+    assert batch[0].error is None and batch[2].error is None
+    with db.session_scope(url=sqlite_url) as session:
+        stored = session.scalars(select(Recommendation.call_id).order_by("call_id")).all()
+    assert stored == ["B-1", "B-3"]
+    assert {batch[0].value.call_version, batch[2].value.call_version} == {1}
+    db.dispose_engines()
