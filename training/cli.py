@@ -33,7 +33,7 @@ def generate(
     n: Annotated[int, typer.Option(help="Number of notes.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same notes).")] = 0,
     negation_rate: Annotated[float, typer.Option(help="Per absent tag: negated cue.")] = 0.30,
-    decoy_rate: Annotated[float, typer.Option(help="Chance of a decoy clause.")] = 0.30,
+    decoy_rate: Annotated[float, typer.Option(help="Chance of a decoy clause.")] = 0.50,
     typo_rate: Annotated[float, typer.Option(help="Chance a cue phrase has a typo.")] = 0.12,
     update_rate: Annotated[float, typer.Option(help="Chance of UPDT lines.")] = 0.30,
     multi_tag_rate: Annotated[float, typer.Option(help="Tagged notes with 2-3 tags.")] = 0.25,
@@ -85,7 +85,7 @@ def train(
     ] = True,
     corpus_weight: Annotated[
         float, typer.Option(help="How many generated notes one hand-written note weighs.")
-    ] = 5.0,
+    ] = 20.0,
     compare: Annotated[bool, typer.Option(help="Also compare candidate models on dev.")] = False,
     card: Annotated[Path | None, typer.Option(help="Model card Markdown to write.")] = None,
 ) -> None:

@@ -31,8 +31,8 @@ class GeneratorConfig:
     negation_rate: float = 0.30  # per absent tag: chance of a negated cue ("NO WEAPONS SEEN")
     partial_negation_rate: float = 0.08  # per present tag: a negated *other* aspect ("DENIES SI")
     unknown_rate: float = 0.10  # per absent tag: chance of an unknown cue ("UNK IF ARMED")
-    decoy_rate: float = 0.30  # chance of a decoy clause ("HANDGUN STOLEN FROM VEHICLE")
-    routine_decoy_rate: float = 0.45  # the same for routine notes
+    decoy_rate: float = 0.50  # chance of a decoy clause ("HANDGUN STOLEN FROM VEHICLE")
+    routine_decoy_rate: float = 0.80  # the same for routine notes
     retraction_rate: float = 0.05  # per absent tag: a suspected cue retracted by a later update
     demographic_rate: float = 0.45  # chance of a race/sex/age descriptor
     language_rate: float = 0.08  # chance of a language descriptor ("SPEAKS ONLY SPANISH")
@@ -44,10 +44,10 @@ class GeneratorConfig:
     typo_rate: float = 0.12  # chance a cue phrase carries a typo
     word_typo_rate: float = 0.01  # per-word typo rate elsewhere
     abbreviation_rate: float = 0.35  # mean per-word chance of a CAD abbreviation
-    filler_max: int = 3  # up to this many filler clauses
-    residue_mean: float = 0.8  # mean number of cue-template residues (cue words removed)
+    filler_max: int = 1  # up to this many filler clauses
+    residue_mean: float = 0.3  # mean number of cue-template residues (cue words removed)
     narrative_mean: float = (
-        1.5  # mean number of neutral narrative clauses ("SUBJ IS HOLDING A BAG")
+        0.5  # mean number of neutral narrative clauses ("SUBJ IS HOLDING A BAG")
     )
     label_noise: float = 0.0  # chance each tag label is flipped (robustness experiments)
     case_styles: dict[str, float] = field(

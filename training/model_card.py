@@ -15,14 +15,17 @@ NOT_FOR = [
     "Notes in languages other than English, or text that is not a dispatch note.",
 ]
 LIMITS = [
-    "Trained on synthetic notes only (no public dispatch dataset with a clear license exists); "
-    "real agency notes will differ. Retrain on the agency's own labeled notes.",
+    "Trained on generated notes plus about 2,100 hand-written ones (training/corpus); no public "
+    "dispatch dataset with a clear license exists, and real agency notes will differ. Retrain "
+    "on the agency's own labeled notes.",
     "A bag of words and character n-grams: no syntax, so a cue retracted in a later update "
     "('the knife was a comb') is only partly understood.",
     "Negation is rule based (NegEx style) within a clause; unusual phrasings escape it.",
     "Code meanings come from the jargon table: an agency must load its own table.",
-    "The hand-written dev and holdout sets were written by one person; their figures are "
-    "estimates, not guarantees.",
+    "The hand-written dev and holdout sets (five files, four writers) are small and invented; "
+    "their figures are estimates, not guarantees. Thresholds were chosen on the dev sets.",
+    "The label is the state at the end of the note; an update that rules a cue out in words the "
+    "model has not seen ('it was a comb on camera') can leave the earlier cue standing.",
 ]
 
 

@@ -29,6 +29,7 @@ from .engine import Engine, compound_keys
 from .jargon import JargonEntry, entries_from_rows, jargon_rows, load_jargon
 from .negation import AFFIRMED, NEGATED
 from .tokens import BOUNDARY, SEPARATORS, raw_tokens
+from .typos import TypoCorrector
 
 SCOPE_PREFIX = {NEGATED: "neg_", 2: "unk_"}
 SKIP = "_"  # a stop word's place in the feature string
@@ -105,7 +106,14 @@ class NoteNormalizer(TransformerMixin, BaseEstimator):
         keep = compound_keys(entries_from_rows(self.jargon))
         for text in X:
             counts.update(t.text for t in raw_tokens(text, keep) if t.text.isalpha())
-        known = sorted(w for w, c in counts.items() if c >= self.min_known_count)
+        # Misspelled cue words are frequent in training notes too ("sucidal", "knfie"): a word
+        # one edit from a cue word is only "known" when it is a protected English word.
+        probe = TypoCorrector(lexicon.TYPO_TARGETS, lexicon.protected_words())
+        known = sorted(
+            w
+            for w, c in counts.items()
+            if c >= self.min_known_count and (not self.typos or probe.correct(w) == w)
+        )
         self.known_words_ = np.array(known, dtype=str)
         self.__dict__.pop("_engine", None)
         return self
