@@ -132,11 +132,13 @@ def _expand_clitics(word: str) -> list[str]:
         return list(bare) if bare else [word]
     if word.endswith("n't"):
         base = word[:-3]
+        if not base:  # a stray "n't" (a typing slip): the negation alone, never an empty word
+            return ["not"]
         return [_CONTRACTIONS.get(base, base), "not"]
     head, _, tail = word.rpartition("'")
     suffix = "'" + tail
     if suffix in _SUFFIXES:
         return [head, _SUFFIXES[suffix]]
-    if tail == "s":
+    if tail == "s" and head:
         return [head]
     return [word.replace("'", "")]

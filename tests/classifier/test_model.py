@@ -110,3 +110,13 @@ def test_metadata_is_complete(model: TriageModel) -> None:
 
 def test_empty_note_is_routine(model: TriageModel) -> None:
     assert model.classify("").tags["routine"].present
+
+
+@pytest.mark.parametrize(
+    "text", ["HE SAID N'T", "n't", "N'T N'T GUN", "'s", "' '' 's 's", "RP'S N'T KNIFE", "'"]
+)
+def test_stray_apostrophe_fragments_classify(model: TriageModel, text: str) -> None:
+    """A contraction with no word before it ("N'T") once produced an empty token and crashed."""
+    prediction = model.classify(text)
+    assert set(prediction.tags) == set(TAGS)
+    assert model.classify_many([text, text])[0].present == prediction.present
