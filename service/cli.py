@@ -14,7 +14,7 @@ from service.config import get_settings
 from service.integrations.cli import codes_app
 from service.policy.cli import policy_app
 from service.registry.cli import models_app
-from training.cli import data_app, evaluate, train
+from training.cli import data_app, evaluate, score, train
 
 app = typer.Typer(help="Call triage decision support.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -27,6 +27,7 @@ app.add_typer(codes_app, name="codes")
 app.add_typer(data_app, name="data")
 app.command("train")(train)
 app.command("evaluate")(evaluate)
+app.command("score")(score)
 
 
 @app.command()

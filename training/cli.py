@@ -124,10 +124,50 @@ def evaluate(
     typer.echo(f"report written to {report}")
 
 
+def score(
+    data: Annotated[Path, typer.Option(help="Notes to score (.csv, .jsonl or .parquet).")],
+    out: Annotated[Path, typer.Option(help="Scores to write (.csv, .jsonl or .parquet).")],
+    model: Annotated[
+        Path | None, typer.Option(help="Model artifact (default TRIAGE_MODEL_PATH).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Scoring processes (default: every core).")
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Narrative column of --data.")] = "narrative",
+    id_column: Annotated[str, typer.Option(help="Id column of --data (else row-N).")] = "id",
+    chunk_size: Annotated[int, typer.Option(min=1, help="Notes per chunk.")] = 2_000,
+    progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
+) -> None:
+    """Re-score a file of notes: id, p_mental_health, p_drugs, p_weapon, present, routine,
+    model_version per note, in input order (scores only, no evidence)."""
+    from service.classifier import load_model
+    from service.config import get_settings
+    from training.dataio import DataError
+    from training.score import count_rows, score_file, stderr_progress
+
+    settings = get_settings()
+    path = model or settings.model_path
+    loaded = load_model(path, jargon_file=settings.jargon_file)
+    advance, close = stderr_progress(count_rows(data)) if progress else (None, lambda: None)
+    try:
+        summary = score_file(
+            data, out, loaded, path, workers=workers, text_column=text_column,
+            id_column=id_column, chunk_size=chunk_size, jargon_file=settings.jargon_file,
+            progress=advance,
+        )  # fmt: skip
+    except DataError as exc:
+        close()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    close()
+    typer.echo(f"scored {summary.notes} notes with {summary.model_version} into {summary.out}")
+
+
 app = typer.Typer(help="Training tools (standalone).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.command("train")(train)
 app.command("evaluate")(evaluate)
+app.command("score")(score)
 
 if __name__ == "__main__":
     app()

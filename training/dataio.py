@@ -115,6 +115,31 @@ def iter_chunks(
         yield _validate(path, batch, spec)
 
 
+def iter_narratives(
+    path: str | Path,
+    text_column: str = "narrative",
+    id_column: str = "id",
+    chunk_size: int = 10_000,
+) -> Iterator[tuple[list[str], list[str]]]:
+    """(ids, narratives) chunks of an unlabeled (or labeled) file, read lazily, in file order.
+
+    Only the narrative is checked (tag columns, if any, are ignored); a missing or empty
+    narrative raises ``DataError`` with the row and column. A row without an id gets
+    ``row-N``, N its 1-based data row.
+    """
+    ids: list[str] = []
+    texts: list[str] = []
+    for number, record in _records(path):
+        texts.append(_text(path, number, record, text_column))
+        value = record.get(id_column)
+        ids.append(f"row-{number}" if value is None or value == "" else str(value))
+        if len(texts) >= chunk_size:
+            yield ids, texts
+            ids, texts = [], []
+    if texts:
+        yield ids, texts
+
+
 def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, record) pairs of any supported format."""
     fmt = file_format(path)
