@@ -17,14 +17,14 @@ AFFIRMED, NEGATED, UNKNOWN = 0, 1, 2
 
 NEG_CUES = frozenset(
     "no not never without negative nothing none nor absent deny denies denied denying "
-    "refute".split()
+    "refute neither nobody".split()
 )
 DENIAL_CUES = frozenset("deny denies denied denying".split())
 BELIEF_VERBS = frozenset("think believe know see saw observe hear feel suspect".split())
 UNSURE_WORDS = frozenset("unknown unsure uncertain unclear undetermined".split())
 SURE_WORDS = frozenset("sure certain known clear know tell".split())
 PSEUDO_AFTER = {
-    "no": frozenset("longer further doubt change answer response one contact problem".split()),
+    "no": frozenset("longer further doubt change answer response contact problem".split()),
     "not": frozenset("only just necessarily until far".split()),
     "nothing": frozenset("left else wrong further new to".split()),
 }
@@ -47,6 +47,13 @@ TRAILING_NOT = frozenset(
     "displayed shown suspected factor issue".split()
 )
 LIST_WORDS = frozenset({"or", "and", "nor", "/", "any"})
+# Words right after a cue that belong to it, not to a new clause: the negated subject and its
+# verb ("NO ONE IS armed", "NEITHER PARTY WAS drinking", "NEVER HAD a gun", "DOES NOT HAVE a
+# knife", "NOBODY HAS a weapon"). Skipped (up to two) before the scope's stop words apply.
+CUE_SUBJECT_VERB = frozenset(
+    "one party parties person pers of them either has have had is was are were been be "
+    "seem seems seemed appear appears appeared".split()
+)
 # Cues whose scope may run on through a comma-separated list ("NO WEAPONS, DRUGS OR ETOH").
 LIST_CUES = frozenset("no negative without nor deny denies denied denying".split())
 WINDOW, LONG_WINDOW, BACK_WINDOW = 6, 5, 3
@@ -95,7 +102,12 @@ def _mark_negation(tokens: list[str], scopes: list[int], i: int) -> None:
         cue == "not" and i + 1 < len(tokens) and tokens[i + 1] in BELIEF_VERBS
     )
     stops = HARD_STOPS if long_scope else HARD_STOPS | SOFT_STOPS
-    _mark_forward(tokens, scopes, i + 1, NEGATED, WINDOW, stops, cue in LIST_CUES)
+    j = i + 1
+    while j < len(tokens) and j <= i + 2 and tokens[j] in CUE_SUBJECT_VERB:
+        j += 1
+    # "NO ONE HURT, SHOTS FIRED": a negated subject is not a list of negated things.
+    lists = cue in LIST_CUES and tokens[i + 1 : j].count("one") == 0 and j - i <= 2
+    _mark_forward(tokens, scopes, j, NEGATED, WINDOW, stops, lists)
 
 
 def _mark_unknown(tokens: list[str], scopes: list[int], i: int) -> None:
