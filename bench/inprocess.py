@@ -97,40 +97,48 @@ def batch(model, count: int, explained: int, log: Callable[[str], None]) -> dict
     return out
 
 
-_worker_model = None
-
-
-def _load_worker_model() -> None:
-    global _worker_model
-    _worker_model = load_snapshot()[0]
-
-
-def _score_chunk(notes: list[str]) -> int:
-    assert _worker_model is not None
-    return len(_worker_model.classify_many(notes, explain=False))
-
-
 def batch_parallel(count: int, processes: int, log: Callable[[str], None]) -> dict:
-    """Notes per second of ``classify_many`` (scores) split across ``processes`` processes,
-    each with its own copy of the model (model loading not timed): what both cores give."""
-    import multiprocessing
+    """Notes per second of ``triage score``'s code path (``training.score``) with ``processes``
+    scoring processes (model loading and pool start not timed): chunks scored through
+    ``ChunkScorer`` in input order, then the whole command's path, reading a JSONL file and
+    writing a CSV file (``score_file``)."""
+    import tempfile
+    from pathlib import Path
 
+    from service.config import get_settings
+    from training.dataio import write_rows
+    from training.score import DEFAULT_CHUNK, ChunkScorer, score_file
+
+    settings = get_settings()
+    model = load_snapshot()[0]
     notes = generated_notes(count, seed=99)
-    size = -(-count // (processes * 4))
-    chunks = [notes[i : i + size] for i in range(0, count, size)]
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(processes, initializer=_load_worker_model) as pool:
-        pool.map(_score_chunk, [notes[:500]] * processes)  # every worker loaded and warm
+    chunks = [notes[i : i + DEFAULT_CHUNK] for i in range(0, count, DEFAULT_CHUNK)]
+    with ChunkScorer(model, settings.model_path, processes, settings.jargon_file) as scorer:
+        for _ in scorer.map([notes[:500]] * processes * 2):  # every worker started and warm
+            pass
+        gc.collect()
         started = time.perf_counter()
-        scored = sum(pool.map(_score_chunk, chunks))
+        scored = sum(len(scores) for scores in scorer.map(chunks))
         seconds = time.perf_counter() - started
     assert scored == count
+    with tempfile.TemporaryDirectory() as tmp:
+        data = write_rows([{"id": str(i), "narrative": n} for i, n in enumerate(notes)],
+                          Path(tmp) / "notes.jsonl")  # fmt: skip
+        started = time.perf_counter()
+        summary = score_file(data, Path(tmp) / "scores.csv", model, settings.model_path,
+                             workers=processes, jargon_file=settings.jargon_file)  # fmt: skip
+        file_seconds = time.perf_counter() - started
+    assert summary.notes == count
     log(
-        f"  batch ({processes} processes): {count} notes in {seconds:.2f} s = "
-        f"{count / seconds:,.0f} notes/s"
+        f"  batch ({processes} processes, triage score's ChunkScorer): {count} notes in "
+        f"{seconds:.2f} s = {count / seconds:,.0f} notes/s; file to file (JSONL in, CSV out, "
+        f"pool start included) {file_seconds:.2f} s = {count / file_seconds:,.0f} notes/s"
     )
     return {
         "processes": processes,
+        "chunk": DEFAULT_CHUNK,
         "seconds": round(seconds, 3),
         "notes_per_s": round(count / seconds, 1),
+        "file_seconds": round(file_seconds, 3),
+        "file_notes_per_s": round(count / file_seconds, 1),
     }
