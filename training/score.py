@@ -21,32 +21,47 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from training.dataio import file_format, iter_narratives
 
 SCORED_TAGS = ("mental_health", "drugs", "weapon")
 COLUMNS = ("id", *(f"p_{tag}" for tag in SCORED_TAGS), "present", "routine", "model_version")
 DEFAULT_CHUNK = 2_000
-# A row: id, three probabilities, present tags (";"-joined, "" when none), routine 0/1, version.
-Row = tuple[str, float, float, float, str, int, str]
-Scores = list[tuple[float, float, float, str, int]]
+# "present" of each combination of the three flags (bit k = SCORED_TAGS[k]), ";"-joined.
+PRESENT_NAMES = tuple(
+    ";".join(tag for k, tag in enumerate(SCORED_TAGS) if code >> k & 1) for code in range(8)
+)
+
+
+@dataclass
+class Scores:
+    """One chunk's scores: (notes x 3) probabilities and the present tags as a 3-bit code."""
+
+    probabilities: np.ndarray
+    codes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def score_texts(model: Any, texts: list[str]) -> Scores:
-    """Probabilities, present tags and routine of each note (``classify_many``, no evidence)."""
-    out: Scores = []
-    for prediction in model.classify_many(texts, explain=False):
-        tags = prediction.tags
-        present = ";".join(tag for tag in SCORED_TAGS if tags[tag].present)
-        out.append(
-            (
-                float(tags["mental_health"].probability),
-                float(tags["drugs"].probability),
-                float(tags["weapon"].probability),
-                present,
-                int(bool(tags["routine"].present)),
-            )
-        )
-    return out
+    """What ``classify_many(texts, explain=False)`` says of each note, as arrays: the batch
+    probabilities and present = probability >= the tag's threshold (``routine`` exactly when
+    none is present). ``tests/training/test_score.py`` checks it against ``classify_many``."""
+    probs = np.asarray(model.probabilities(texts), dtype=np.float64).reshape(-1, 3)
+    thresholds = np.array([model.thresholds[tag] for tag in SCORED_TAGS])
+    codes = (probs >= thresholds).astype(np.int8) @ np.array([1, 2, 4], dtype=np.int8)
+    return Scores(probs, codes.astype(np.int8))
+
+
+def rows_of(ids: list[str], scores: Scores, version: str) -> list[tuple[Any, ...]]:
+    """Output rows (``COLUMNS``) of one chunk."""
+    names = PRESENT_NAMES
+    return [
+        (i, p[0], p[1], p[2], names[c], int(c == 0), version)
+        for i, p, c in zip(ids, scores.probabilities.tolist(), scores.codes.tolist(), strict=True)
+    ]
 
 
 _worker_model: Any = None
@@ -161,7 +176,7 @@ def score_file(
         ):
             for scores in scorer.map(texts_only()):
                 ids = id_chunks.popleft()
-                write([(i, *s, version) for i, s in zip(ids, scores, strict=True)])
+                write(ids, scores, version)
                 count += len(ids)
                 if progress is not None:
                     progress(len(ids))
@@ -171,15 +186,18 @@ def score_file(
     return ScoreSummary(count, out, version)
 
 
+Write = Callable[[list[str], Scores, str], None]
+
+
 class _writer:
-    """A context manager giving ``write(rows)`` for CSV, JSONL or Parquet, chunk by chunk."""
+    """A context manager giving ``write(ids, scores, version)`` for CSV, JSONL or Parquet."""
 
     def __init__(self, path: Path, fmt: str) -> None:
         self.path, self.fmt = path, fmt
         self._handle: Any = None
         self._parquet: Any = None
 
-    def __enter__(self) -> Callable[[list[Row]], None]:
+    def __enter__(self) -> Write:
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -196,20 +214,32 @@ class _writer:
         if self.fmt == "csv":
             self._csv = csv.writer(self._handle)
             self._csv.writerow(COLUMNS)
-            return self._csv.writerows
+            return self._write_csv
         return self._write_jsonl
 
-    def _write_jsonl(self, rows: list[Row]) -> None:
+    def _write_csv(self, ids: list[str], scores: Scores, version: str) -> None:
+        self._csv.writerows(rows_of(ids, scores, version))
+
+    def _write_jsonl(self, ids: list[str], scores: Scores, version: str) -> None:
         dumps = json.dumps
         self._handle.write(
-            "".join(dumps(dict(zip(COLUMNS, row, strict=True))) + "\n" for row in rows)
+            "".join(
+                dumps(dict(zip(COLUMNS, row, strict=True))) + "\n"
+                for row in rows_of(ids, scores, version)
+            )
         )
 
-    def _write_parquet(self, rows: list[Row]) -> None:
+    def _write_parquet(self, ids: list[str], scores: Scores, version: str) -> None:
         import pyarrow as pa
 
-        columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) or [() for _ in COLUMNS]
-        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, self._schema, strict=True)]
+        codes = scores.codes
+        arrays = [
+            pa.array(ids, type=pa.string()),
+            *(pa.array(scores.probabilities[:, k]) for k in range(3)),
+            pa.array([PRESENT_NAMES[c] for c in codes.tolist()], type=pa.string()),
+            pa.array((codes == 0).astype(np.int8)),
+            pa.array([version] * len(ids), type=pa.string()),
+        ]
         self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
 
     def __exit__(self, *exc: object) -> None:
