@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
+import re
 import select
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -358,18 +360,66 @@ def ping(url: str | None = None) -> bool:
 
 
 def upgrade_schema(url: str | None = None) -> None:
-    """Create or upgrade the schema with Alembic, safely when several replicas start at once."""
+    """Create or upgrade the schema with Alembic, safely when several replicas start at once.
+
+    A schema already at the head revision is left alone without loading Alembic (a restart's
+    case: one query instead of importing Alembic and running its environment).
+    """
+    url = url or get_settings().database_url
+    engine = get_engine(url)
+    if schema_is_current(engine):
+        return
     from alembic import command
     from alembic.config import Config
 
-    url = url or get_settings().database_url
     config = Config(str(PROJECT_ROOT / "service" / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "service" / "migrations"))
-    engine = get_engine(url)
     with _migration_lock(url, engine):
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+
+_REVISION_LINE = re.compile(
+    r"^(revision|down_revision|branch_labels|depends_on)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.M
+)
+
+
+def script_heads() -> frozenset[str] | None:
+    """The head revisions of ``service/migrations/versions``, read from the files' ``revision``
+    and ``down_revision`` lines; None if any file is not in that simple form (branch labels,
+    dependencies, computed values): then only Alembic can tell."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (PROJECT_ROOT / "service" / "migrations" / "versions").glob("*.py"):
+        try:
+            found = {k: ast.literal_eval(v) for k, v in _REVISION_LINE.findall(path.read_text())}
+        except (OSError, ValueError, SyntaxError):
+            return None
+        revision, down = found.get("revision"), found.get("down_revision")
+        if not isinstance(revision, str) or found.get("branch_labels") or found.get("depends_on"):
+            return None
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple) and all(isinstance(d, str) for d in down):
+            parents.update(down)
+        elif down is not None:
+            return None
+        revisions.add(revision)
+    return frozenset(revisions - parents) or None
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database's Alembic revisions are exactly the scripts' heads. A database
+    that cannot be reached raises (as the upgrade itself would)."""
+    heads = script_heads()
+    if heads is None:
+        return False
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return frozenset(rows) == heads
 
 
 @contextlib.contextmanager

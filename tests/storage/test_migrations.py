@@ -55,3 +55,28 @@ def test_several_processes_upgrading_at_once_is_safe(database_url):
     engine = create_engine(database_url)
     assert "recommendations" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_schema_heads_read_from_files_are_alembics():
+    config = Config(str(ROOT / "service" / "alembic.ini"))
+    assert db.script_heads() == frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_upgrade_skips_alembic_only_when_the_schema_is_at_head(database_url):
+    from sqlalchemy import text
+
+    engine = db.get_engine(database_url)
+    assert not db.schema_is_current(engine)  # empty database
+    db.upgrade_schema(database_url)
+    assert db.schema_is_current(engine)
+    (head,) = db.script_heads() or ()
+    with engine.begin() as conn:  # as if the last migration had not run yet
+        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        conn.execute(text("DROP TABLE policy_versions"))
+    assert not db.schema_is_current(engine)
+    db.upgrade_schema(database_url)  # the full Alembic path runs the missing migration
+    assert db.schema_is_current(engine)
+    with engine.connect() as conn:
+        assert inspect(conn).has_table("policy_versions")
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+    db.dispose_engines()
