@@ -15,7 +15,7 @@ NOT_FOR = [
     "Notes in languages other than English, or text that is not a dispatch note.",
 ]
 LIMITS = [
-    "Trained on generated notes plus about 2,100 hand-written ones (training/corpus); no public "
+    "Trained on generated notes plus about 4,200 hand-written ones (training/corpus); no public "
     "dispatch dataset with a clear license exists, and real agency notes will differ. Retrain "
     "on the agency's own labeled notes.",
     "A bag of words and character n-grams: no syntax, so a cue retracted in a later update "
