@@ -147,7 +147,11 @@ def score(
 
     settings = get_settings()
     path = model or settings.model_path
-    loaded = load_model(path, jargon_file=settings.jargon_file)
+    try:
+        loaded = load_model(path, jargon_file=settings.jargon_file)
+    except (OSError, ValueError) as exc:  # missing file, untrusted types, not an artifact
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     advance, close = stderr_progress(count_rows(data)) if progress else (None, lambda: None)
     try:
         summary = score_file(

@@ -141,3 +141,14 @@ def test_cli_scores_a_file_and_reports_bad_files(tmp_path, notes, model_path):
     assert result.exit_code == 2
     assert "row 2, column 'narrative': missing narrative column" in result.output
     assert not (tmp_path / "b.csv").exists()
+
+
+def test_cli_refuses_a_file_that_is_not_a_model(tmp_path):
+    data = write_rows([{"narrative": "CHECK WELFARE"}], tmp_path / "notes.csv")
+    fake = tmp_path / "model.skops"
+    fake.write_text("not a model")
+    args = ["score", "--data", str(data), "--out", str(tmp_path / "o.csv"), "--model", str(fake)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "refusing to load model artifact" in result.output
+    assert not (tmp_path / "o.csv").exists()
