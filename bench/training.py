@@ -2,14 +2,18 @@
 
 Each size is a generated labeled JSONL file (training/generate.py, made once and cached under
 var/bench/data/, not timed) given to ``python -m training.streaming DATA OUT`` in a child
-process; its peak memory is that child's ``ru_maxrss`` from ``os.wait4`` (the child alone).
+process; its peak memory is that child's own ``ru_maxrss``, taken by ``bench.maxrss`` (a small
+wrapper: a child forked straight from this large process would report this process's size).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,28 +27,32 @@ SEED = 20261126
 
 def measure_child(argv: list[str], env: dict[str, str], log_path: Path, timeout: float) -> dict:
     """Run ``argv``; its wall time, exit status and peak resident memory."""
+    report = log_path.with_suffix(".maxrss.json")
+    report.unlink(missing_ok=True)
+    wrapped = [sys.executable, "-m", "bench.maxrss", str(report), *argv]
     with log_path.open("wb") as handle:
         started = time.perf_counter()
         process = subprocess.Popen(
-            argv, env=env, cwd=servers.ROOT, stdout=handle, stderr=subprocess.STDOUT
+            wrapped,
+            env=env,
+            cwd=servers.ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.05)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    measured = json.loads(report.read_text()) if report.exists() else {}
+    code = measured.get("exit_code", process.returncode)
     return {
         "seconds": round(seconds, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        "exit_code": process.returncode,
-        "ok": process.returncode == 0,
+        "peak_rss_mib": round(measured.get("maxrss_kib", 0) / 1024, 1),  # Linux reports KiB
+        "exit_code": code,
+        "ok": code == 0,
     }
 
 
@@ -96,8 +104,9 @@ def training_suite(sizes: tuple[int, ...], workdir: Path, log: Callable[[str], N
     method = (
         "`python -m training.streaming DATA OUT` in a child process; DATA is labeled JSONL from "
         "`python -m training.cli data generate` (the smaller sizes are the first lines of the "
-        "1M-note file), made beforehand and not timed; peak memory is the child's ru_maxrss "
-        "(os.wait4)."
+        "1M-note file), made beforehand and not timed; peak memory is the command's own "
+        "ru_maxrss, taken by `bench.maxrss` (a child forked from the benchmark process itself "
+        "would report the benchmark's size: Linux keeps ru_maxrss across exec)."
     )
     if not (servers.ROOT / "training" / "streaming.py").exists():
         log("  training/streaming.py is not there yet: nothing to measure")

@@ -126,3 +126,24 @@ def test_report_says_by_how_much_a_target_is_missed(tmp_path: Path) -> None:
     text = (tmp_path / "b.md").read_text()
     assert "missed by 50%" in text and "## Start-up" in text
     json.dumps(results)
+
+
+def test_peak_memory_is_the_childs_own_not_the_parents(tmp_path: Path) -> None:
+    """A child forked from a large process reports the parent's size as its ru_maxrss; the
+    bench measures through bench.maxrss so that the figure is the command's own."""
+    import os
+    import sys
+
+    from bench.training import measure_child
+
+    ballast = bytearray(300 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])
+    child = "x = bytearray(40 * 1024 * 1024)\nx[::4096] = b'1' * len(x[::4096])"
+    run = measure_child([sys.executable, "-c", child], dict(os.environ), tmp_path / "c.log", 60)
+    assert run["ok"] and run["exit_code"] == 0
+    assert 40 <= run["peak_rss_mib"] < 150, run
+    failed = measure_child(
+        [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ), tmp_path / "f.log", 60
+    )
+    assert failed["exit_code"] == 3 and not failed["ok"]
+    del ballast
