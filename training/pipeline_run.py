@@ -167,19 +167,27 @@ def compare_candidates(
     with ``generated_only``, also the default candidate trained without hand-written notes."""
     rows = [_row("keyword baseline", KeywordBaseline().predict(dev.texts), None, dev, 0.0)]
     if generated_only is not None:
-        start = time.perf_counter()
-        result = fit(generated_only, val_set, replace(DEFAULT_CONFIG))
-        probs = result.model.probabilities(dev.texts)
-        pred = (probs >= np.array([result.model.thresholds[t] for t in MODEL_TAGS])).astype(int)
         name = f"{DEFAULT_CONFIG.name}, generated notes only"
-        rows.append(_row(name, pred, probs, dev, time.perf_counter() - start))
+        rows.append(_candidate(name, DEFAULT_CONFIG, generated_only, val_set, dev, None))
     for config in tqdm(CANDIDATES, desc="candidates", unit="model"):
-        start = time.perf_counter()
-        result = fit(train_set, val_set, replace(config), sample_weight=sample_weight)
-        probs = result.model.probabilities(dev.texts)
-        pred = (probs >= np.array([result.model.thresholds[t] for t in MODEL_TAGS])).astype(int)
-        rows.append(_row(config.name, pred, probs, dev, time.perf_counter() - start))
+        rows.append(_candidate(config.name, config, train_set, val_set, dev, sample_weight))
     return rows
+
+
+def _candidate(
+    name: str,
+    config: FeatureConfig,
+    train_set: LabeledNotes,
+    val_set: LabeledNotes,
+    dev: LabeledNotes,
+    sample_weight: np.ndarray | None,
+) -> dict[str, Any]:
+    """Fit one candidate (thresholds from ``val_set``) and score it on ``dev``."""
+    start = time.perf_counter()
+    result = fit(train_set, val_set, replace(config), sample_weight=sample_weight)
+    probs = result.model.probabilities(dev.texts)
+    pred = (probs >= np.array([result.model.thresholds[t] for t in MODEL_TAGS])).astype(int)
+    return _row(name, pred, probs, dev, time.perf_counter() - start)
 
 
 def _row(

@@ -140,7 +140,7 @@ def metadata(
     digest = fingerprint(train)
     return {
         "name": name,
-        "version": f"{name}-{model_digest(digest, config, result.model)[:12]}",
+        "version": f"{name}-{model_digest(digest, config, result.model, extra)[:12]}",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training_data": {
             "sha256": digest,
@@ -162,8 +162,14 @@ def metadata(
     }
 
 
-def model_digest(data_digest: str, config: FeatureConfig, model: TriageModel) -> str:
-    """sha256 of the training data fingerprint and what the code makes of the data."""
+def model_digest(
+    data_digest: str,
+    config: FeatureConfig,
+    model: TriageModel,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """sha256 of the training data fingerprint and what the code makes of the data (the
+    hand-written notes' weight included)."""
     from service.classifier import cue_lexicon, lexicon
 
     normalizer = model.pipeline.named_steps["normalize"]
@@ -176,6 +182,7 @@ def model_digest(data_digest: str, config: FeatureConfig, model: TriageModel) ->
         "patterns": cue_lexicon.PATTERNS,
         "typo_targets": list(lexicon.TYPO_TARGETS),
         "thresholds": model.thresholds,
+        "hand_written": (extra or {}).get("hand_written"),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 

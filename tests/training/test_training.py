@@ -77,3 +77,50 @@ def test_evaluation_report(tmp_path: Path) -> None:
 
 def _dev(notes):  # noqa: ANN001, ANN202
     return notes.texts, notes.labels, notes.kinds
+
+
+def test_run_training_with_hand_written_notes_and_candidates(tmp_path: Path) -> None:
+    """triage train's whole run: generated + hand-written notes (weighted), thresholds on the
+    pooled dev files, every set reported by file name, the candidate table, and a version
+    that changes with the hand-written notes' weight."""
+    import json
+
+    from training.pipeline_run import run_training
+
+    root = Path(__file__).resolve().parents[2]
+
+    def head(source: Path, n: int, target: Path) -> Path:
+        target.write_text("".join(source.read_text().splitlines(keepends=True)[:n]))
+        return target
+
+    corpus = head(root / "training/corpus/written-a.jsonl", 60, tmp_path / "corpus.jsonl")
+    dev_a = head(root / "training/devset/dev.jsonl", 60, tmp_path / "dev_a.jsonl")
+    dev_b = head(root / "training/devset/dev2.jsonl", 40, tmp_path / "dev_b.jsonl")
+    report = head(root / "training/devset/dev3.jsonl", 40, tmp_path / "report_only.jsonl")
+    common = dict(seed=3, n=900, data=None, text_column="narrative", card=None)
+    summary = run_training(
+        out=tmp_path / "m.skops",
+        dev=[dev_a, dev_b, tmp_path / "missing.jsonl"],
+        holdout=[report],
+        compare=True,
+        corpus=[corpus],
+        corpus_weight=10.0,
+        **common,
+    )
+    model = load_model(tmp_path / "m.skops")
+    meta = model.metadata
+    assert meta["hand_written"] == {"files": [str(corpus)], "n_notes": 60, "weight": 10.0}
+    assert meta["training_data"]["n_notes"] == int(900 * 0.85) + 60
+    assert set(meta["metrics"]) == {"synthetic_test", "dev_a", "dev_b", "report_only"}
+    assert meta["threshold_source"] == "hand-written dev sets (dev_a.jsonl, dev_b.jsonl)"
+    names = [row["name"] for row in meta["candidates"]]
+    assert names[0] == "keyword baseline" and any("generated notes only" in n for n in names)
+    assert summary["version"] == model.version
+    assert (tmp_path / "MODEL_CARD.md").read_text().count("### ") == 4
+    json.dumps(meta)  # the metadata stays JSON-ready
+
+    again = run_training(
+        out=tmp_path / "w.skops", dev=[dev_a, dev_b], holdout=[report], compare=False,
+        corpus=[corpus], corpus_weight=1.0, **common,
+    )  # fmt: skip
+    assert again["version"] != summary["version"]
