@@ -168,8 +168,8 @@ def model_digest(
     model: TriageModel,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """sha256 of the training data fingerprint and what the code makes of the data (the
-    hand-written notes' weight included)."""
+    """sha256 of the training data fingerprint (hand-written notes included) and what the code
+    makes of the data, the hand-written notes' weight included."""
     from service.classifier import cue_lexicon, lexicon
 
     normalizer = model.pipeline.named_steps["normalize"]
@@ -182,7 +182,7 @@ def model_digest(
         "patterns": cue_lexicon.PATTERNS,
         "typo_targets": list(lexicon.TYPO_TARGETS),
         "thresholds": model.thresholds,
-        "hand_written": (extra or {}).get("hand_written"),
+        "corpus_weight": ((extra or {}).get("hand_written") or {}).get("weight"),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
