@@ -12,36 +12,11 @@ from service.integrations.delivery import DeliveryWorker, backoff_seconds, event
 from service.integrations.settings import IntegrationSettings
 from service.integrations.webhooks import create_endpoint
 from service.models import Recommendation, WebhookDelivery, WebhookEndpoint, WebhookEvent, utcnow
-
-TAGS = {
-    t: {"probability": 0.1, "present": t == "routine", "uncertain": False}
-    for t in ("mental_health", "drugs", "weapon", "routine")
-}
+from tests.support.rows import routine_row
 
 
 def _recommendation(call_id: str) -> Recommendation:
-    return Recommendation(
-        id=f"rec_{call_id}",
-        call_id=call_id,
-        call_version=1,
-        narrative="LOUD MUSIC APT 4",
-        narrative_sha256="0" * 64,
-        tags=TAGS,
-        mental_health=False,
-        drugs=False,
-        weapon=False,
-        routine=True,
-        response_mode="patrol",
-        backup_level=0,
-        needs_review=False,
-        review_reasons=[],
-        guidance=[],
-        explanation={},
-        model_version="m",
-        policy_version="p",
-        request_id="r",
-        request_sha256="0" * 64,
-    )
+    return routine_row(call_id, id=f"rec_{call_id}", call_version=1)
 
 
 def _queue(count: int) -> set[int]:

@@ -3,7 +3,6 @@ endpoint cache, the per-request key read and the PostgreSQL checkout probe."""
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from service.keys.service import create_key, revoke_key, verify_secret_fast
 from service.models import Recommendation, WebhookDelivery, WebhookEndpoint, WebhookEvent, utcnow
 from service.resilience.outage import is_database_unavailable
 from service.triage.service import CallContext, store_recommendation
+from tests.support.rows import routine_row
 
 CONTEXT = CallContext(api_key_id=None, request_id="req-1")
 
@@ -26,28 +26,7 @@ class Boom(Exception):
 
 
 def _candidate(call_id: str, narrative: str = "LOUD MUSIC") -> Recommendation:
-    tag = {"probability": 0.1, "present": False, "uncertain": False}
-    return Recommendation(
-        id="rec_" + secrets.token_hex(12),
-        call_id=call_id,
-        narrative=narrative,
-        narrative_sha256=secrets.token_hex(32),
-        tags={"mental_health": tag, "drugs": tag, "weapon": tag, "routine": tag},
-        mental_health=False,
-        drugs=False,
-        weapon=False,
-        routine=True,
-        response_mode="patrol",
-        backup_level=0,
-        needs_review=False,
-        review_reasons=[],
-        guidance=[],
-        explanation={"tags": {}, "rule": "r"},
-        model_version="m",
-        policy_version="p",
-        request_id="req-1",
-        request_sha256=secrets.token_hex(32),
-    )
+    return routine_row(call_id, narrative=narrative)
 
 
 def _count(url: str, model: type) -> int:
