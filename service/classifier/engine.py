@@ -233,30 +233,21 @@ class Engine:
         second, collapse = self.second, self.owner.demographics
         word = words[i]
         numeric = word[0] in _NUMERIC_START
-        if not numeric and word not in second:
-            if collapse and word == "person" and out_w and out_w[-1] == "person":
+        if numeric or word in second:  # a number or a jargon start: expand it if it matches
+            k, expansion = 0, None
+            if numeric:
+                k, replacement = _number_in_context(words, i)
+                expansion = ([replacement] if replacement else []) if k else None
+            if not k:
+                k, expansion = self._match(words, i)
+            if k and expansion is not None:
+                out_w.extend(expansion)
                 if track:
-                    out_e[-1] = ends[i]  # type: ignore[index]
-            else:
-                out_w.append(word)
-                if track:
-                    out_s.append(starts[i])  # type: ignore[index]
-                    out_e.append(ends[i])  # type: ignore[index]
-            return i + 1
-        k, expansion = 0, None
-        if numeric:
-            k, replacement = _number_in_context(words, i)
-            expansion = ([replacement] if replacement else []) if k else None
-        if not k:
-            k, expansion = self._match(words, i)
-        if k and expansion is not None:
-            out_w.extend(expansion)
-            if track:
-                out_s.extend([starts[i]] * len(expansion))  # type: ignore[index]
-                out_e.extend([ends[i + k - 1]] * len(expansion))  # type: ignore[index]
-            return i + k
-        if numeric and not _CODE.match(word):
-            word = _number_word(word)
+                    out_s.extend([starts[i]] * len(expansion))  # type: ignore[index]
+                    out_e.extend([ends[i + k - 1]] * len(expansion))  # type: ignore[index]
+                return i + k
+            if numeric and not _CODE.match(word):
+                word = _number_word(word)
         if collapse and word == "person" and out_w and out_w[-1] == "person":
             if track:
                 out_e[-1] = ends[i]  # type: ignore[index]
