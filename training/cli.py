@@ -92,6 +92,9 @@ def train(
     """Train the classifier, choose thresholds (dev sets, else a validation split), save it."""
     from training.pipeline_run import run_training
 
+    missing = [str(p) for p in [*(dev or []), *(holdout or [])] if not p.exists()]
+    if missing:  # the default sets may be absent (skipped); a file named here must exist
+        raise typer.BadParameter(f"file not found: {', '.join(missing)}")
     if corpus is None:
         corpus = sorted(CORPUS_DIR.glob("*.jsonl")) if use_corpus else []
     summary = run_training(

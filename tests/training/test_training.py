@@ -124,3 +124,20 @@ def test_run_training_with_hand_written_notes_and_candidates(tmp_path: Path) -> 
         corpus=[corpus], corpus_weight=1.0, **common,
     )  # fmt: skip
     assert again["version"] != summary["version"]
+
+
+def test_train_refuses_a_named_evaluation_file_that_does_not_exist(tmp_path: Path) -> None:
+    """The default dev and holdout files are skipped when absent; one named on the command
+    line must exist (a typo must not silently train with thresholds from another set)."""
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    out = tmp_path / "never.skops"
+    for option in ("--dev", "--holdout"):
+        missing = tmp_path / f"missing{option}.jsonl"
+        args = ["train", "--n", "300", "--out", str(out), option, str(missing)]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "500"})
+        assert result.exit_code == 2, result.output
+        assert "file not found" in result.output and missing.name in result.output
+    assert not out.exists()
