@@ -61,7 +61,11 @@ def contributions(
             if scopes[i] == AFFIRMED and feat != BOUNDARY and feat != SKIP
         ]
         if rows:
-            dots = scorer.part_dots([tokens[i] for i in rows])[1]
+            # The affirmed words' dots from scoring, when they are these rows' words (they
+            # are unless a normalized word itself starts with a scope prefix).
+            dots = feats.char_dots
+            if dots is None or len(dots) != len(rows):
+                dots = scorer.part_dots([tokens[i] for i in rows])[1]
             contrib[rows] += dots / char_norm  # one row per token: a plain indexed add
     return contrib
 

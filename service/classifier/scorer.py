@@ -17,12 +17,22 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 
+from .cue_lexicon import PATTERN_WINDOW
 from .features import SCOPED_PREFIXES, affirmed_words, word_ngrams
 from .normalize import NoteNormalizer
 from .tokens import BOUNDARY
 
 _CACHE_LIMIT = 100_000
 _SKIP = "_"
+# Per token: word column, cue column, affirmed?, the bigrams it starts (second word ->
+# (word column, cue column)), pattern bits (patterns it starts, patterns it ends).
+_TokenInfo = tuple[
+    int | None,
+    int | None,
+    bool,
+    dict[str, tuple[int | None, int | None]] | None,
+    tuple[int, int] | None,
+]
 
 
 @dataclass
@@ -58,6 +68,7 @@ class NoteFeatures:
     affirmed: list[str]
     hits: list[tuple[int | None, int | None, tuple[int, ...]]] | None = None
     values: dict[int, float] = field(default_factory=dict)
+    char_dots: np.ndarray | None = None  # (affirmed words x tags) character dots, once scored
 
 
 class FastScorer:
@@ -89,8 +100,10 @@ class FastScorer:
         self.bias = -(a * intercept + b)
         self.n_tags = coef.shape[0]
         self._chars = _CharCache({}, np.zeros((1024, self.n_tags)))
-        self._unigrams: dict[str, tuple[int | None, int | None, bool]] = {}
+        self._unigrams: dict[str, _TokenInfo] = {}
         self._bigrams = self._bigram_table()
+        self._follows = _follow_tables(self._bigrams)
+        self._pattern_bits = self._pattern_table()
         self.negated_cue_flags: dict[str, tuple[bool, ...]] = {}  # explain.all_negated_phrases
 
     @property
@@ -143,10 +156,31 @@ class FastScorer:
             table[term] = (self.word_vocab.get(term), index.get(term))
         return table
 
-    def _unigram(self, tok: str) -> tuple[int | None, int | None, bool]:
-        """(word column, cue column, affirmed?) of one token, cached."""
+    def _pattern_table(self) -> dict[str, tuple[int, int]]:
+        """Per pattern word: (bit mask of the patterns it starts, of those it ends); pattern
+        ``k`` is ``cue_vec.patterns()[k]``."""
+        table: dict[str, tuple[int, int]] = {}
+        patterns = self.cue_vec.patterns() if self.cue_vec is not None else []
+        for k, (_, first, second) in enumerate(patterns):
+            for word in first:
+                a, b = table.get(word, (0, 0))
+                table[word] = (a | 1 << k, b)
+            for word in second:
+                a, b = table.get(word, (0, 0))
+                table[word] = (a, b | 1 << k)
+        return table
+
+    def _unigram(self, tok: str) -> _TokenInfo:
+        """(word column, cue column, affirmed?, bigram table of the pairs it starts, pattern
+        bits) of one token, cached."""
         column = self.cue_vec.feature_column(tok) if self.cue_vec is not None else None
-        info = (self.word_vocab.get(tok), column, not tok.startswith(SCOPED_PREFIXES))
+        info = (
+            self.word_vocab.get(tok),
+            column,
+            not tok.startswith(SCOPED_PREFIXES),
+            self._follows.get(tok),
+            self._pattern_bits.get(tok),
+        )
         if len(self._unigrams) >= _CACHE_LIMIT:
             self._unigrams = {}
         self._unigrams[tok] = info
@@ -154,21 +188,28 @@ class FastScorer:
 
     def features(self, tokens: list[str], spots: bool = False) -> NoteFeatures:
         """Word counts, cue columns and affirmed words of a note's tokens (``doc.split()``) in
-        one pass: the same as ``word_ngrams``, ``doc_groups`` and ``affirmed_words``."""
-        unigrams, bigrams = self._unigrams, self._bigrams
+        one pass: the same as ``word_ngrams``, ``doc_groups`` and ``affirmed_words``. Pattern
+        words are noted on the way (position, content-word count, clause), so the pattern
+        groups are matched over those few tokens instead of over the note once per pattern."""
+        unigrams = self._unigrams
         counts: dict[int, int] = {}
         groups: set[int] = set()
         affirmed: list[str] = []
         hits: list[tuple[int | None, int | None, tuple[int, ...]]] | None = [] if spots else None
-        prev, prev_i = "", -1
+        marks: list[tuple[int, int, int, tuple[int, int]]] = []
+        follow: dict[str, tuple[int | None, int | None]] | None = None
+        prev_i = -1
+        content = clause = 0
         for i, tok in enumerate(tokens):
             if tok == BOUNDARY:
-                prev = ""
+                follow = None
+                clause += 1
                 continue
             if tok == _SKIP:
                 continue
+            content += 1
             info = unigrams.get(tok)
-            j, g, affirmed_tok = info if info is not None else self._unigram(tok)
+            j, g, affirmed_tok, follows, bits = info if info is not None else self._unigram(tok)
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
             if g is not None:
@@ -177,8 +218,10 @@ class FastScorer:
                 affirmed.append(tok)
             if hits is not None and (j is not None or g is not None):
                 hits.append((j, g, (i,)))
-            if prev:
-                pair = bigrams.get(prev + " " + tok)
+            if bits is not None:
+                marks.append((i, content, clause, bits))
+            if follow is not None:
+                pair = follow.get(tok)
                 if pair is not None:
                     j, g = pair
                     if j is not None:
@@ -187,10 +230,37 @@ class FastScorer:
                         groups.add(g)
                     if hits is not None:
                         hits.append((j, g, (prev_i, i)))
-            prev, prev_i = tok, i
-        if self.cue_vec is not None:
-            groups.update(column for column, _ in self.cue_vec.token_pattern_spots(tokens))
+            follow, prev_i = follows, i
+        if marks:
+            groups.update(column for column, _ in self._pattern_spots(marks))
         return NoteFeatures(counts, groups, affirmed, hits)
+
+    def _pattern_spots(
+        self, marks: list[tuple[int, int, int, tuple[int, int]]]
+    ) -> list[tuple[int, tuple[int, int]]]:
+        """``CueGroupVectorizer.token_pattern_spots`` from the pattern words ``features`` noted:
+        the same matches in the same order."""
+        spots: list[tuple[int, tuple[int, int]]] = []
+        starts = 0
+        for mark in marks:
+            starts |= mark[3][0]
+        if not starts or self.cue_vec is None:
+            return spots
+        window = PATTERN_WINDOW
+        for k, (column, _, _) in enumerate(self.cue_vec.patterns()):
+            bit = 1 << k
+            if not starts & bit:
+                continue  # no first word: this pattern cannot match
+            last: tuple[int, int] | None = None  # (content count, position) of a first word
+            last_clause = -1
+            for i, content, clause, (first, second) in marks:
+                if clause != last_clause:
+                    last = None
+                if second & bit and last is not None and content - last[0] <= window:
+                    spots.append((column, (last[1], i)))
+                if first & bit:
+                    last, last_clause = (content, i), clause
+        return spots
 
     def word_block(
         self, doc: str, features: list[str] | None = None
@@ -218,13 +288,18 @@ class FastScorer:
         """Character-block logits and the block's norm."""
         return self._char_logits_one(affirmed_words(doc))
 
-    def _char_logits_one(self, words: list[str]) -> tuple[np.ndarray, float]:
+    def _char_logits_one(
+        self, words: list[str], feats: NoteFeatures | None = None
+    ) -> tuple[np.ndarray, float]:
         """``char_block`` of a note's affirmed words. The norm sums each n-gram's values in
         order of appearance (``np.bincount``) and takes the sorted distinct n-grams (a mask
-        instead of ``np.unique``'s sort): the same numbers, in the same order."""
+        instead of ``np.unique``'s sort): the same numbers, in the same order. The words' dots
+        are kept in ``feats`` (when given) for the explanation."""
         if not self.char_vocab or not words:
             return np.zeros(self.n_tags), 0.0
         parts, dots = self.part_dots(words)
+        if feats is not None:
+            feats.char_dots = dots
         idx = np.concatenate([p.idx for p in parts])
         if idx.size == 0:
             return np.zeros(self.n_tags), 0.0
@@ -271,7 +346,7 @@ class FastScorer:
         word_z: np.ndarray | float = 0.0
         if self.word_vocab:
             word_z, feats.values = self._word_logits(feats.counts)[:2]
-        char_z, char_norm = self._char_logits_one(feats.affirmed)
+        char_z, char_norm = self._char_logits_one(feats.affirmed, feats)
         return self.bias + word_z + char_z + self._cue_logits(feats.groups), feats, char_norm
 
     def logits_many(self, docs: list[str]) -> np.ndarray:
@@ -341,6 +416,17 @@ class FastScorer:
         summed = counts @ ngrams
         norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
         return numer / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def _follow_tables(
+    bigrams: dict[str, tuple[int | None, int | None]],
+) -> dict[str, dict[str, tuple[int | None, int | None]]]:
+    """The bigram table by first word: ``follows[a][b]`` is ``bigrams["a b"]``."""
+    follows: dict[str, dict[str, tuple[int | None, int | None]]] = {}
+    for term, pair in bigrams.items():
+        first, _, second = term.partition(" ")
+        follows.setdefault(first, {})[second] = pair
+    return follows
 
 
 def _idf(vectorizer: object) -> np.ndarray:
