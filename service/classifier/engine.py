@@ -65,6 +65,13 @@ class Engine:
         self.deferred = frozenset(w for opts in self.multi.values() for k, _ in opts for w in k)
         self.second = frozenset(self.multi) | (self.deferred & frozenset(self.single))
         self.attention = self.second | {"person"}  # words _second_pass must look at
+        # Key starts that are nothing else ("the", "a"): the words that may follow them in a
+        # key. Followed by anything else, such a word is copied as it is.
+        self.gated = {
+            word: frozenset(key[1] for key, _ in options)
+            for word, options in self.multi.items()
+            if word not in self.single and word != "person" and word[0] not in _NUMERIC_START
+        }
 
     def _wanted(self, entry: JargonEntry) -> bool:
         if not self.owner.use_jargon:
@@ -202,9 +209,17 @@ class Engine:
         if not spots:
             return words, (starts or []), (ends or [])
         i, n = 0, len(words)
+        gated = self.gated
+        lone = collapse and "person" not in second  # a "person" only collapses into another
         for spot in spots:
             if spot < i:
                 continue  # consumed by a jargon key or a number in context
+            word = words[spot]
+            follow = gated.get(word)
+            if follow is not None and (spot + 1 == n or words[spot + 1] not in follow):
+                continue  # a key start no key follows: copied with the run after it
+            if word == "person" and lone and spot > i and words[spot - 1] != "person":
+                continue  # copied too: the word before it (copied as it is) is no "person"
             if spot > i:
                 out_w.extend(words[i:spot])
                 if track:
