@@ -50,8 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     upgrade_schema_or_degrade(settings.database_url)
     runtime: Runtime = app.state.runtime
-    runtime.load_defaults()
-    runtime.refresh()
+    runtime.start()  # the policy, the registry's production model (else the model file)
     runtime.start_watcher()
     background = Background(settings).start()  # journal replay, key cache, retention
     try:

@@ -78,14 +78,30 @@ class Runtime:
         if policy is not None and policy is not old.policy:
             log.info("policy_loaded", policy_version=policy.version)
 
-    def load_defaults(self) -> None:
-        """Load the configured model file and policy file."""
-        from service.classifier import load_model
+    def start(self) -> None:
+        """Load what serving needs at start-up, the model once.
+
+        The configured policy file, then the database's active versions (``refresh``: the
+        registry's production model, which on an empty registry is the configured model file,
+        registered and loaded once), then the configured model file only if no model came
+        from the registry (database outage, production artifact refused).
+        """
+        self.load_policy_file()
+        self.refresh()
+        if self._snapshot.model is None:
+            self.load_model_file()
+
+    def load_policy_file(self) -> None:
+        """Load the configured policy file."""
         from service.policy import load_policy
 
-        model = load_model(self.settings.model_path, jargon_file=self.settings.jargon_file)
-        policy = load_policy(self.settings.policy_path)
-        self.swap(model=model, policy=policy)
+        self.swap(policy=load_policy(self.settings.policy_path))
+
+    def load_model_file(self) -> None:
+        """Load the configured model file (with the configured agency jargon)."""
+        from service.classifier import load_model
+
+        self.swap(model=load_model(self.settings.model_path, jargon_file=self.settings.jargon_file))
 
     def refresh(self) -> None:
         """Run every reloader once; a failing reloader never removes what is loaded."""

@@ -12,7 +12,7 @@ from service.db import session_scope
 from service.errors import ServiceError
 from service.models import ModelVersion
 from service.registry import gate, store
-from service.registry.service import load_version, register
+from service.registry.service import load_version, register_loaded
 
 log = structlog.get_logger("service.registry")
 BOOTSTRAP_ACTOR = "system: first start"
@@ -111,21 +111,43 @@ def rollback(*, settings: Settings, actor: str | None, reason: str | None = None
 
 def ensure_production(settings: Settings) -> ModelVersion | None:
     """On first start with an empty registry, register the shipped default model as production."""
+    return bootstrap_production(settings)[0]
+
+
+def bootstrap_production(settings: Settings) -> tuple[ModelVersion | None, Any]:
+    """``ensure_production``, also returning the model when this call registered production.
+
+    The model is the one ``register`` loaded and smoke-tested from the registry's copy, returned
+    only if it is the production model's (same version and artifact) once the pointer is set;
+    None when production already existed, is another artifact, or nothing was registered.
+    """
     with session_scope() as session:
         existing = store.production(session)
     if existing is not None or not settings.model_path.is_file():
-        return existing
+        return existing, None
+    loaded: tuple[ModelVersion, Any] | None = None
     try:
-        row = register(settings.model_path, settings=settings, actor=BOOTSTRAP_ACTOR)
+        loaded = register_loaded(settings.model_path, settings=settings, actor=BOOTSTRAP_ACTOR)
         with session_scope(write=True) as session:
             if store.production(session, for_update=True) is None:
                 store.make_production(
                     session,
-                    store.get_version(session, row.version),
+                    store.get_version(session, loaded[0].version),
                     actor=BOOTSTRAP_ACTOR,
                     action="bootstrapped",
                 )
     except IntegrityError:  # another replica bootstrapped at the same moment
         log.info("model_bootstrap_raced")
     with session_scope() as session:
-        return store.production(session)
+        production = store.production(session)
+    if loaded is None or production is None or not _holds(production, *loaded):
+        return production, None
+    return production, loaded[1]
+
+
+def _holds(production: ModelVersion, registered: ModelVersion, model: Any) -> bool:
+    """True if ``model``, loaded for ``registered``, is the production model's artifact."""
+    return (
+        production.version == registered.version == model.version
+        and production.artifact_sha256 == registered.artifact_sha256
+    )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import Counter
 
 from service.registry import store
-from service.registry.promotion import ensure_production
+from service.registry.promotion import bootstrap_production
 from service.registry.service import ModelRefused, load_version
 from service.runtime import Runtime, reloader
 
@@ -47,10 +47,10 @@ REFUSED = RefusedVersions()
 def follow_production_model(runtime: Runtime, session: Session) -> None:
     """Swap in the production model when the pointer moved; keep serving the old one on error."""
     row = store.production(session)
-    if row is None:
-        ensure_production(runtime.settings)
-        return
     current = runtime.snapshot.model
+    if row is None:
+        _bootstrap(runtime, current)
+        return
     if current is not None and current.version == row.version:
         return
     key = (row.version, row.artifact_sha256)
@@ -71,3 +71,17 @@ def follow_production_model(runtime: Runtime, session: Session) -> None:
     runtime.swap(model=model)
     previous = getattr(current, "version", None)
     log.info("model_reloaded", model_version=row.version, previous=previous)
+
+
+def _bootstrap(runtime: Runtime, current: Any) -> None:
+    """Empty registry: register the shipped model as production and serve the model that
+    registration loaded and smoke-tested (it is not loaded a second time)."""
+    row, model = bootstrap_production(runtime.settings)
+    if row is None or model is None:
+        return
+    if current is not None and current.version == row.version:
+        return
+    runtime.swap(model=model)
+    log.info(
+        "model_reloaded", model_version=row.version, previous=getattr(current, "version", None)
+    )

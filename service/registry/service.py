@@ -92,6 +92,18 @@ def model_facts(model: Any) -> tuple[str | None, dict[str, Any]]:
 
 def register(source: Path, *, settings: Settings, actor: str | None) -> ModelVersion:
     """Copy an artifact into the registry, prove it loads, and record it as a candidate."""
+    return register_loaded(source, settings=settings, actor=actor)[0]
+
+
+def register_loaded(
+    source: Path, *, settings: Settings, actor: str | None
+) -> tuple[ModelVersion, Any]:
+    """``register``, also returning the model it loaded and smoke-tested from the stored copy.
+
+    The model is the registered row's: loaded from the registry's copy, whose bytes are the
+    row's SHA-256 (same bytes, same model version), so a caller may serve it without loading
+    the artifact again.
+    """
     try:
         found = source.is_file()
     except OSError:  # e.g. a name longer than the filesystem allows: not a file either
@@ -120,4 +132,4 @@ def register(source: Path, *, settings: Settings, actor: str | None) -> ModelVer
             actor=actor,
         )
     log.info("model_registered", model_version=row.version, sha256=sha256[:12], actor=actor)
-    return row
+    return row, model

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.policy import DEFAULT_POLICY_PATH, load_default_policy, load_policy
-from service.runtime import Runtime
+from service.policy import DEFAULT_POLICY_PATH, load_default_policy
 from tests.conftest import auth
 
 DEFAULT_TEXT = DEFAULT_POLICY_PATH.read_text()
@@ -17,14 +16,10 @@ EDITED_TEXT = DEFAULT_TEXT.replace('version: "1.0"', 'version: "1.1"')
 
 
 @pytest.fixture
-def api(configured: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The full app; only the policy is loaded at start (these routes need no model)."""
+def api(configured: str) -> Iterator[TestClient]:
+    """The full app (its lifespan loads the policy file and the registry's model)."""
     from service.main import create_app
 
-    def policy_only(self: Runtime) -> None:
-        self.swap(policy=load_policy(self.settings.policy_path))
-
-    monkeypatch.setattr(Runtime, "load_defaults", policy_only)
     with TestClient(create_app()) as client:
         yield client
 
