@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -46,3 +48,37 @@ def test_non_artifacts_are_refused(tmp_path: Path) -> None:
         archive.writestr("other.txt", "x")
     with pytest.raises(UntrustedArtifactError):
         load_model(tmp_path / "empty.skops")
+
+
+def test_importing_the_classifier_skips_skops_listing_of_every_estimator(tmp_path: Path) -> None:
+    """A fresh process, as a server starts: no scan of every scikit-learn module (nor pytest),
+    scikit-learn's listing restored, and skops itself trusts exactly TRUSTED_TYPES."""
+    other = tmp_path / "dummy.skops"
+    code = f"""
+import sys
+from service.classifier import TRUSTED_TYPES, UntrustedArtifactError, load_model
+import sklearn.utils, sklearn.utils.discovery
+assert "sklearn.utils._testing" not in sys.modules and "pytest" not in sys.modules
+assert sklearn.utils.all_estimators is sklearn.utils.discovery.all_estimators
+assert load_model({str(MODEL_PATH)!r}).classify("RP STATES MALE WITH A GUN").tags["weapon"].present
+import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
+from sklearn.dummy import DummyClassifier
+sio.dump({{"format": "call-triage-model/1", "x": DummyClassifier()}}, {str(other)!r})
+try:
+    sio.load({str(other)!r}, trusted=list(TRUSTED_TYPES))  # skops' own check, ours skipped
+except UntrustedTypesFoundException as exc:
+    assert "sklearn.dummy.DummyClassifier" in str(exc), exc
+else:
+    raise AssertionError("skops trusted an estimator outside TRUSTED_TYPES")
+try:
+    load_model({str(other)!r})
+except UntrustedArtifactError as exc:
+    assert "untrusted types: sklearn.dummy.DummyClassifier" in str(exc), exc
+else:
+    raise AssertionError("load_model accepted an estimator outside TRUSTED_TYPES")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
