@@ -8,6 +8,8 @@ text, strongest first.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from .features import SKIP
@@ -72,13 +74,8 @@ def contributions(
 
 def _add_word_terms(scorer: FastScorer, feats: NoteFeatures, contrib: np.ndarray) -> None:
     """Spread each word feature's logit term over the token positions that produced it."""
-    positions: dict[int, list[tuple[int, ...]]] = {}
-    cue_spots: dict[int, list[tuple[int, ...]]] = {}
-    for j, g, spot in feats.hits or ():
-        if j is not None:
-            positions.setdefault(j, []).append(spot)
-        if g is not None:
-            cue_spots.setdefault(g, []).append(spot)
+    positions = feats.word_spots or {}
+    cue_spots = feats.cue_spots or {}
     values = feats.values
     norm = float(np.sqrt(sum([v * v for v in values.values()]))) if scorer.word_l2 else 1.0
     spot_lists = list(positions.values()) + list(cue_spots.values())
@@ -94,8 +91,8 @@ def _add_word_terms(scorer: FastScorer, feats: NoteFeatures, contrib: np.ndarray
     )
     cue_terms = scorer.cue_w[list(cue_spots)] if cue_spots else np.zeros((0, contrib.shape[1]))
     terms = np.vstack([word_terms / norm, cue_terms])
-    counts = np.array([sum([len(s) for s in spots]) for spots in spot_lists])
-    rows = [i for spots in spot_lists for spot in spots for i in spot]
+    counts = np.fromiter(map(len, spot_lists), dtype=np.int64, count=len(spot_lists))
+    rows = list(chain.from_iterable(spot_lists))
     np.add.at(contrib, rows, np.repeat(terms / counts[:, None], counts, axis=0))
 
 

@@ -24,12 +24,14 @@ from .tokens import BOUNDARY
 
 _CACHE_LIMIT = 100_000
 _SKIP = "_"
-# Per token: word column, cue column, affirmed?, the bigrams it starts (second word ->
-# (word column, cue column)), pattern bits (patterns it starts, patterns it ends).
+# Per token: word column, cue column, affirmed?, its row in the character cache (-1: none),
+# the bigrams it starts (second word -> (word column, cue column)), pattern bits (patterns it
+# starts, patterns it ends).
 _TokenInfo = tuple[
     int | None,
     int | None,
     bool,
+    int,
     dict[str, tuple[int | None, int | None]] | None,
     tuple[int, int] | None,
 ]
@@ -49,12 +51,47 @@ class WordPart:
 @dataclass
 class _CharCache:
     """Word parts and a table of their dots (row ``part.row``), so that the dots of a note's
-    words are one fancy-index away. Replaced as a whole (never cleared in place) when full, so
-    a thread holding it keeps a consistent pair."""
+    words are one fancy-index away; each part's columns and values also stored end to end in
+    ``flat_idx``/``flat_val`` (row ``r`` at ``spans[r]``: offset, length), so that a note's are
+    one gather away; and the token table of ``FastScorer.features``, whose rows are this
+    cache's. Replaced as a whole (never cleared in place) when full, so a thread holding it
+    keeps a consistent set (arrays are only appended to, or replaced by larger copies)."""
 
     parts: dict[str, WordPart]
     table: np.ndarray
     size: int = 0
+    spans: np.ndarray = field(default_factory=lambda: np.zeros((1024, 2), dtype=np.int64))
+    flat_idx: np.ndarray = field(default_factory=lambda: np.zeros(16384, dtype=np.int64))
+    flat_val: np.ndarray = field(default_factory=lambda: np.zeros(16384))
+    used: int = 0
+    tokens: dict[str, _TokenInfo] = field(default_factory=dict)
+
+    def store(self, part: WordPart) -> None:
+        """Write ``part`` at row ``size`` (its dot, span and values) and number it."""
+        row, length = self.size, part.idx.size
+        if row == self.table.shape[0]:
+            self.table = _grown(self.table, row)
+            self.spans = _grown(self.spans, row)
+        if self.used + length > self.flat_idx.shape[0]:
+            self.flat_idx = _grown(self.flat_idx, self.used, length)
+            self.flat_val = _grown(self.flat_val, self.used, length)
+        self.flat_idx[self.used : self.used + length] = part.idx
+        self.flat_val[self.used : self.used + length] = part.val
+        self.spans[row] = (self.used, length)
+        self.table[row] = part.dot
+        self.used += length
+        part.row = row
+        self.size = row + 1
+
+    def gather(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Columns and values of the words at ``rows``, end to end, and their dots: what
+        concatenating their parts' ``idx``, ``val`` and stacking their ``dot`` gives."""
+        r = np.array(rows, dtype=np.intp)
+        offsets, lengths = self.spans[r].T
+        ends = np.cumsum(lengths)
+        total = int(ends[-1])
+        pos = np.arange(total) + np.repeat(offsets - (ends - lengths), lengths)
+        return self.flat_idx[pos], self.flat_val[pos], self.table[r]
 
 
 @dataclass
@@ -66,9 +103,12 @@ class NoteFeatures:
     counts: dict[int, int]
     groups: set[int]
     affirmed: list[str]
-    hits: list[tuple[int | None, int | None, tuple[int, ...]]] | None = None
+    word_spots: dict[int, list[int]] | None = None  # column -> token positions (in order)
+    cue_spots: dict[int, list[int]] | None = None  # cue column -> token positions
     values: dict[int, float] = field(default_factory=dict)
     char_dots: np.ndarray | None = None  # (affirmed words x tags) character dots, once scored
+    rows: list[int] | None = None  # the affirmed words' rows in ``chars`` (None: not known)
+    chars: _CharCache | None = None
 
 
 class FastScorer:
@@ -100,7 +140,6 @@ class FastScorer:
         self.bias = -(a * intercept + b)
         self.n_tags = coef.shape[0]
         self._chars = _CharCache({}, np.zeros((1024, self.n_tags)))
-        self._unigrams: dict[str, _TokenInfo] = {}
         self._bigrams = self._bigram_table()
         self._follows = _follow_tables(self._bigrams)
         self._pattern_bits = self._pattern_table()
@@ -127,13 +166,7 @@ class FastScorer:
         if len(chars.parts) >= _CACHE_LIMIT:
             self._chars = _CharCache({}, np.zeros((1024, self.n_tags)))
             return part  # not cached in the retired cache; later calls use the new one
-        if chars.size == chars.table.shape[0]:
-            grown = np.zeros((2 * chars.size, self.n_tags))
-            grown[: chars.size] = chars.table
-            chars.table = grown
-        chars.table[chars.size] = part.dot
-        part.row = chars.size
-        chars.size += 1
+        chars.store(part)
         chars.parts[word] = part
         return part
 
@@ -170,20 +203,26 @@ class FastScorer:
                 table[word] = (a, b | 1 << k)
         return table
 
-    def _unigram(self, tok: str) -> _TokenInfo:
-        """(word column, cue column, affirmed?, bigram table of the pairs it starts, pattern
-        bits) of one token, cached."""
+    def _unigram(self, chars: _CharCache, tok: str) -> _TokenInfo:
+        """(word column, cue column, affirmed?, character row, bigram table of the pairs it
+        starts, pattern bits) of one token, cached in ``chars`` (its row is that cache's)."""
         column = self.cue_vec.feature_column(tok) if self.cue_vec is not None else None
+        affirmed = not tok.startswith(SCOPED_PREFIXES)
+        row = -1
+        if affirmed and self.char_vocab:
+            part = chars.parts.get(tok)
+            row = (part if part is not None else self._new_part(chars, tok)).row
         info = (
             self.word_vocab.get(tok),
             column,
-            not tok.startswith(SCOPED_PREFIXES),
+            affirmed,
+            row,
             self._follows.get(tok),
             self._pattern_bits.get(tok),
         )
-        if len(self._unigrams) >= _CACHE_LIMIT:
-            self._unigrams = {}
-        self._unigrams[tok] = info
+        if len(chars.tokens) >= _CACHE_LIMIT:
+            chars.tokens.clear()  # rows stay valid: only this table is emptied
+        chars.tokens[tok] = info
         return info
 
     def features(self, tokens: list[str], spots: bool = False) -> NoteFeatures:
@@ -191,11 +230,14 @@ class FastScorer:
         one pass: the same as ``word_ngrams``, ``doc_groups`` and ``affirmed_words``. Pattern
         words are noted on the way (position, content-word count, clause), so the pattern
         groups are matched over those few tokens instead of over the note once per pattern."""
-        unigrams = self._unigrams
+        chars = self._chars
+        unigrams = chars.tokens
         counts: dict[int, int] = {}
         groups: set[int] = set()
         affirmed: list[str] = []
-        hits: list[tuple[int | None, int | None, tuple[int, ...]]] | None = [] if spots else None
+        rows: list[int] = []
+        word_spots: dict[int, list[int]] = {}
+        cue_spots: dict[int, list[int]] = {}
         marks: list[tuple[int, int, int, tuple[int, int]]] = []
         follow: dict[str, tuple[int | None, int | None]] | None = None
         prev_i = -1
@@ -209,15 +251,20 @@ class FastScorer:
                 continue
             content += 1
             info = unigrams.get(tok)
-            j, g, affirmed_tok, follows, bits = info if info is not None else self._unigram(tok)
+            j, g, affirmed_tok, row, follows, bits = (
+                info if info is not None else self._unigram(chars, tok)
+            )
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
+                if spots:
+                    _spot(word_spots, j, i)
             if g is not None:
                 groups.add(g)
+                if spots:
+                    _spot(cue_spots, g, i)
             if affirmed_tok:
                 affirmed.append(tok)
-            if hits is not None and (j is not None or g is not None):
-                hits.append((j, g, (i,)))
+                rows.append(row)
             if bits is not None:
                 marks.append((i, content, clause, bits))
             if follow is not None:
@@ -226,14 +273,21 @@ class FastScorer:
                     j, g = pair
                     if j is not None:
                         counts[j] = counts.get(j, 0) + 1
+                        if spots:
+                            _spot(word_spots, j, prev_i, i)
                     if g is not None:
                         groups.add(g)
-                    if hits is not None:
-                        hits.append((j, g, (prev_i, i)))
+                        if spots:
+                            _spot(cue_spots, g, prev_i, i)
             follow, prev_i = follows, i
         if marks:
             groups.update(column for column, _ in self._pattern_spots(marks))
-        return NoteFeatures(counts, groups, affirmed, hits)
+        feats = NoteFeatures(counts, groups, affirmed)
+        if spots:
+            feats.word_spots, feats.cue_spots = word_spots, cue_spots
+        if -1 not in rows:  # (-1: a word met while its cache was being retired)
+            feats.rows, feats.chars = rows, chars
+        return feats
 
     def _pattern_spots(
         self, marks: list[tuple[int, int, int, tuple[int, int]]]
@@ -294,19 +348,23 @@ class FastScorer:
         """``char_block`` of a note's affirmed words. The norm sums each n-gram's values in
         order of appearance (``np.bincount``) and takes the sorted distinct n-grams (a mask
         instead of ``np.unique``'s sort): the same numbers, in the same order. The words' dots
-        are kept in ``feats`` (when given) for the explanation."""
+        are kept in ``feats`` (when given) for the explanation; with the words' rows in ``feats``
+        the dots, columns and values are gathered from the cache's tables."""
         if not self.char_vocab or not words:
             return np.zeros(self.n_tags), 0.0
-        parts, dots = self.part_dots(words)
+        if feats is not None and feats.rows is not None and feats.chars is not None:
+            idx, val, dots = feats.chars.gather(feats.rows)
+        else:
+            parts, dots = self.part_dots(words)
+            idx = np.concatenate([p.idx for p in parts])
+            val = np.concatenate([p.val for p in parts])
         if feats is not None:
             feats.char_dots = dots
-        idx = np.concatenate([p.idx for p in parts])
         if idx.size == 0:
             return np.zeros(self.n_tags), 0.0
         dot = np.sum(dots, axis=0)
         if not self.char_l2:
             return dot, 1.0
-        val = np.concatenate([p.val for p in parts])
         size = len(self.char_vocab)
         seen = np.zeros(size, dtype=bool)
         seen[idx] = True
@@ -416,6 +474,22 @@ class FastScorer:
         summed = counts @ ngrams
         norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
         return numer / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def _spot(spots: dict[int, list[int]], column: int, *positions: int) -> None:
+    """Add a feature's token positions to its list."""
+    found = spots.get(column)
+    if found is None:
+        spots[column] = list(positions)
+    else:
+        found.extend(positions)
+
+
+def _grown(array: np.ndarray, used: int, extra: int = 1) -> np.ndarray:
+    """A copy of ``array`` with room for ``extra`` more rows after its first ``used``."""
+    grown = np.zeros((max(2 * array.shape[0], used + extra), *array.shape[1:]), array.dtype)
+    grown[:used] = array[:used]
+    return grown
 
 
 def _follow_tables(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.classifier import load_model
+from service.classifier import Prediction, load_model
 from service.classifier.explain import contributions
 from service.classifier.features import affirmed_words, word_ngrams
 from service.classifier.model import TriageModel
@@ -62,3 +62,24 @@ def test_explanation_reuses_the_scored_character_dots(model: TriageModel, text: 
     feats.char_dots = None  # forces the dots to be computed again
     fresh = contributions(model.scorer, note, tokens, feats, norm)
     assert np.array_equal(reused, fresh)
+
+
+def test_retired_caches_give_the_same_outputs(
+    model: TriageModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With caches of five words (retired over and over, mid-note too), every output equals
+    the shipped model's with its caches warm."""
+    from service.classifier import scorer as scorer_module
+
+    expected = [_full(model.classify(text)) for text in NOTES * 2]
+    logits = [model.scorer.logits(doc) for doc in model.normalizer.transform(NOTES)]
+    monkeypatch.setattr(scorer_module, "_CACHE_LIMIT", 5)
+    small = load_model(PROJECT_ROOT / "models" / "triage-default.skops")
+    assert [_full(small.classify(text)) for text in NOTES * 2] == expected
+    docs = small.normalizer.transform(NOTES)
+    assert all(np.array_equal(small.scorer.logits(d), z) for d, z in zip(docs, logits, strict=True))
+
+
+def _full(prediction: Prediction) -> tuple[dict[str, object], list[float]]:
+    """The explanation and the unrounded probabilities."""
+    return prediction.as_explanation(), [r.probability for r in prediction.tags.values()]
