@@ -10,8 +10,11 @@ and everything that depends on neighbouring chunks run in one pass over the note
 from __future__ import annotations
 
 import re
-from itertools import chain
-from typing import TYPE_CHECKING
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from itertools import accumulate, chain
+from operator import itemgetter
+from typing import TYPE_CHECKING, cast, overload
 
 import numpy as np
 
@@ -112,11 +115,16 @@ class Engine:
         """Run every step on one note."""
         from .normalize import NormalizedNote
 
-        words, starts, ends = self._tokenize(text)
-        words, starts, ends = self._second_pass(words, starts, ends)
+        words, spans = self._tokenize(text)
+        # The second pass carries token numbers, not character offsets: spans are looked up
+        # only for the few tokens an explanation quotes (offsets grow with token numbers, so
+        # the token a merged span starts or ends at is the same either way).
+        numbers = list(range(len(words)))
+        words, firsts, lasts = self._second_pass(words, numbers, numbers[:])
         if self.owner.demographics:
             _neutralize_places(words)
         scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
+        starts, ends = SpanView(firsts, spans.start), SpanView(lasts, spans.end)
         return NormalizedNote(words, starts, ends, scopes)
 
     def words(self, text: str) -> tuple[list[str], list[int]]:
@@ -137,7 +145,23 @@ class Engine:
         scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
         return words, scopes
 
-    def _tokenize(self, text: str) -> tuple[list[str], list[int], list[int]]:
+    def _tokenize(self, text: str) -> tuple[list[str], ChunkSpans | ListSpans]:
+        """Normalized tokens through the chunk cache, and their spans. In a note whose chunks
+        are separated by single spaces the spans are computed on demand (``ChunkSpans``);
+        otherwise all at once (``_tokenize_spaced``)."""
+        pieces = text.split()
+        if " ".join(pieces) != text:
+            words, starts, ends = self._tokenize_spaced(text)
+            return words, ListSpans(starts, ends)
+        found: list[ChunkEntry | None] = list(map(self.chunks.get, pieces))
+        if None in found:
+            make = self._chunk
+            found = [e if e is not None else make(c) for e, c in zip(found, pieces, strict=True)]
+        entries = cast(list[ChunkEntry], found)
+        words = list(chain.from_iterable(map(itemgetter(0), entries)))
+        return words, ChunkSpans(pieces, entries)
+
+    def _tokenize_spaced(self, text: str) -> tuple[list[str], list[int], list[int]]:
         """Normalized tokens and spans, through the chunk cache. A chunk starts at the first
         occurrence of its text at or after the end of the previous one (only white space lies
         between), so ``str.split`` and ``str.find`` give the spans ``CHUNK_RE`` would."""
@@ -281,6 +305,65 @@ class Engine:
                 return k, expansion
         single = self.single.get(words[i])
         return (1, single) if single is not None else (0, None)
+
+
+class ChunkSpans:
+    """Character spans of the tokens of a single-spaced note, by token number, computed on
+    demand from its chunks: chunk ``k`` starts at the sum of the earlier chunks' lengths plus
+    ``k`` (one space each), and its tokens' spans are cached relative to it."""
+
+    def __init__(self, pieces: list[str], entries: list[ChunkEntry]) -> None:
+        self.pieces = pieces
+        self.entries = entries
+        self._ends: list[int] | None = None  # tokens up to and including each chunk
+        self._bases: list[int] = []
+
+    def _locate(self, token: int) -> tuple[int, int]:
+        """(chunk number, token number within it) of a token."""
+        if self._ends is None:
+            self._ends = list(accumulate([len(entry[0]) for entry in self.entries]))
+            self._bases = list(accumulate([len(c) + 1 for c in self.pieces], initial=0))
+        k = bisect_right(self._ends, token)
+        return k, token - (self._ends[k - 1] if k else 0)
+
+    def start(self, token: int) -> int:
+        """Start offset of a token in the note."""
+        k, within = self._locate(token)
+        return self._bases[k] + self.entries[k][1][within]
+
+    def end(self, token: int) -> int:
+        """End offset of a token in the note."""
+        k, within = self._locate(token)
+        return self._bases[k] + self.entries[k][2][within]
+
+
+class ListSpans:
+    """Character spans of a note's tokens, by token number, all computed."""
+
+    def __init__(self, starts: list[int], ends: list[int]) -> None:
+        self.start = starts.__getitem__
+        self.end = ends.__getitem__
+
+
+class SpanView(Sequence[int]):
+    """Start (or end) offsets of a normalized note's tokens: token ``i`` of the note spans
+    from the start of raw token ``firsts[i]`` to the end of raw token ``lasts[i]``."""
+
+    def __init__(self, numbers: list[int], offset: Callable[[int], int]) -> None:
+        self.numbers = numbers
+        self.offset = offset
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[int]: ...
+    def __getitem__(self, i: int | slice) -> int | list[int]:
+        if isinstance(i, slice):
+            return [self.offset(n) for n in self.numbers[i]]
+        return self.offset(self.numbers[i])
+
+    def __len__(self) -> int:
+        return len(self.numbers)
 
 
 _PLACE_AFTER = frozenset({"lives", "live", "living", "resides", "reside"})

@@ -17,7 +17,7 @@ The output for the feature extractors is one string per note in which negated wo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +40,8 @@ class NormalizedNote:
     """Normalized tokens of one note, the original span of each and its scope."""
 
     tokens: list[str]
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]  # (computed on demand: a ``SpanView``)
+    ends: Sequence[int]
     scopes: list[int]
 
     def features_text(self) -> str:

@@ -83,3 +83,15 @@ def test_retired_caches_give_the_same_outputs(
 def _full(prediction: Prediction) -> tuple[dict[str, object], list[float]]:
     """The explanation and the unrounded probabilities."""
     return prediction.as_explanation(), [r.probability for r in prediction.tags.values()]
+
+
+@pytest.mark.parametrize(
+    "text", [*NOTES, "UNIT 4 AT 1412 MAIN ST, (KNIFE) W/M 22YOA... NO WPNS.HEARING"]
+)
+def test_spans_on_demand_equal_the_computed_spans(model: TriageModel, text: str) -> None:
+    engine = model.normalizer.engine()
+    note = engine.analyze(text)
+    words, starts, ends = engine._second_pass(*engine._tokenize_spaced(text))
+    assert note.tokens == words
+    assert list(note.starts) == starts and list(note.ends) == ends
+    assert note.starts[1:3] == starts[1:3]
