@@ -10,7 +10,6 @@ and everything that depends on neighbouring chunks run in one pass over the note
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain
 from operator import itemgetter
@@ -309,32 +308,33 @@ class Engine:
 
 class ChunkSpans:
     """Character spans of the tokens of a single-spaced note, by token number, computed on
-    demand from its chunks: chunk ``k`` starts at the sum of the earlier chunks' lengths plus
-    ``k`` (one space each), and its tokens' spans are cached relative to it."""
+    first use from its chunks: chunk ``k`` starts one past the end of chunk ``k - 1``, and its
+    tokens' spans are cached relative to it."""
 
     def __init__(self, pieces: list[str], entries: list[ChunkEntry]) -> None:
         self.pieces = pieces
         self.entries = entries
-        self._ends: list[int] | None = None  # tokens up to and including each chunk
-        self._bases: list[int] = []
+        self._starts: list[int] | None = None
+        self._ends: list[int] | None = None
 
-    def _locate(self, token: int) -> tuple[int, int]:
-        """(chunk number, token number within it) of a token."""
-        if self._ends is None:
-            self._ends = list(accumulate([len(entry[0]) for entry in self.entries]))
-            self._bases = list(accumulate([len(c) + 1 for c in self.pieces], initial=0))
-        k = bisect_right(self._ends, token)
-        return k, token - (self._ends[k - 1] if k else 0)
+    def _offsets(self, which: int) -> list[int]:
+        """Start (``which`` 1) or end (2) offsets of every token."""
+        bases = accumulate([len(c) + 1 for c in self.pieces], initial=0)
+        return [b + r for b, entry in zip(bases, self.entries, strict=False) for r in entry[which]]
 
     def start(self, token: int) -> int:
         """Start offset of a token in the note."""
-        k, within = self._locate(token)
-        return self._bases[k] + self.entries[k][1][within]
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = self._offsets(1)
+        return starts[token]
 
     def end(self, token: int) -> int:
         """End offset of a token in the note."""
-        k, within = self._locate(token)
-        return self._bases[k] + self.entries[k][2][within]
+        ends = self._ends
+        if ends is None:
+            ends = self._ends = self._offsets(2)
+        return ends[token]
 
 
 class ListSpans:
@@ -358,9 +358,9 @@ class SpanView(Sequence[int]):
     @overload
     def __getitem__(self, i: slice) -> list[int]: ...
     def __getitem__(self, i: int | slice) -> int | list[int]:
-        if isinstance(i, slice):
-            return [self.offset(n) for n in self.numbers[i]]
-        return self.offset(self.numbers[i])
+        if type(i) is int:
+            return self.offset(self.numbers[i])
+        return [self.offset(n) for n in self.numbers[i]]  # type: ignore[index]
 
     def __len__(self) -> int:
         return len(self.numbers)

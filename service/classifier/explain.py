@@ -117,21 +117,25 @@ def evidence_phrases(
             total += scores[j]
             j += 1
             k += 1
-        phrases.append((total, note.starts[i], note.ends[j - 1]))
-    return _best_quotes(text, phrases)
+        phrases.append((total, i, j - 1))
+    return _best_quotes(text, note, phrases)
 
 
-def _best_quotes(text: str, phrases: list[tuple[float, int, int]]) -> list[str]:
-    """The strongest distinct phrases as quoted from the original note."""
+def _best_quotes(
+    text: str, note: NormalizedNote, phrases: list[tuple[float, int, int]]
+) -> list[str]:
+    """The strongest distinct phrases (score, first token, last token) as quoted from the
+    original note; spans are looked up only for the phrases read."""
     if not phrases:
         return []
     phrases.sort(key=lambda p: -p[0])
     floor = max(MIN_LOGIT, phrases[0][0] * MIN_SHARE)
     out: list[str] = []
-    for score, start, end in phrases:
-        quote = " ".join(text[start:end].split())
+    starts, ends = note.starts, note.ends
+    for score, first, last in phrases:
         if score < floor or len(out) >= MAX_PHRASES:
             break
+        quote = " ".join(text[starts[first] : ends[last]].split())
         if quote and quote not in out:
             out.append(quote)
     return out
