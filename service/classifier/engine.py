@@ -320,7 +320,8 @@ class ChunkSpans:
     def _offsets(self, which: int) -> list[int]:
         """Start (``which`` 1) or end (2) offsets of every token."""
         bases = accumulate([len(c) + 1 for c in self.pieces], initial=0)
-        return [b + r for b, entry in zip(bases, self.entries, strict=False) for r in entry[which]]
+        rel = [cast(list[int], entry[which]) for entry in self.entries]
+        return [b + r for b, offsets in zip(bases, rel, strict=False) for r in offsets]
 
     def start(self, token: int) -> int:
         """Start offset of a token in the note."""
@@ -360,7 +361,7 @@ class SpanView(Sequence[int]):
     def __getitem__(self, i: int | slice) -> int | list[int]:
         if type(i) is int:
             return self.offset(self.numbers[i])
-        return [self.offset(n) for n in self.numbers[i]]  # type: ignore[index]
+        return [self.offset(n) for n in self.numbers[cast(slice, i)]]
 
     def __len__(self) -> int:
         return len(self.numbers)
