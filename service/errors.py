@@ -51,13 +51,32 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _error_message(request: Request, err: dict[str, Any]) -> tuple[str, str]:
+    """The field and message for one error, with plain words for an unreadable body."""
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+        offset = loc[1] if len(loc) > 1 else "?"
+        reason = (err.get("ctx") or {}).get("error", "syntax error")
+        return "body", f"not valid JSON: {reason} at character {offset}"
+    if loc == ("body",) and err.get("type") in _NOT_AN_OBJECT and not _is_json(request):
+        return "body", "the body must be a JSON object sent with Content-Type: application/json"
+    return _field_name(loc), err["msg"]
+
+
+def _validation_fields(request: Request, exc: RequestValidationError) -> list[dict[str, str]]:
     fields = []
     for err in exc.errors():
-        fields.append({"field": _field_name(tuple(err.get("loc", ()))), "message": err["msg"]})
+        field, message = _error_message(request, err)
+        fields.append({"field": field, "message": message})
     return fields
 
 
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type"}  # pydantic: the body is not an object
 _UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's detail
 _UNSTORABLE = "a value cannot be stored (a NUL character, or a number out of range)"
 
@@ -83,7 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = _validation_fields(exc)
+        fields = _validation_fields(request, exc)
         names = ", ".join(sorted({f["field"] for f in fields}))
         body = error_body(request, "validation_error", f"invalid request: {names}", fields)
         return JSONResponse(body, status_code=422)
@@ -91,8 +110,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
-            # e.g. JSON nested deeper than the parser's recursion limit: bad input, so 422.
-            fields = [{"field": "body", "message": "not parsable JSON (nested too deep?)"}]
+            # bytes that are not UTF-8, or JSON nested deeper than the parser's recursion
+            # limit: bad input, so 422.
+            message = "not parsable JSON (not UTF-8 text, or nested too deep)"
+            fields = [{"field": "body", "message": message}]
             body = error_body(request, "validation_error", "invalid request: body", fields)
             return JSONResponse(body, status_code=422)
         code = _HTTP_CODES.get(exc.status_code, "http_error")

@@ -136,14 +136,46 @@ def test_bad_input_is_422_naming_the_field(client, make_key):
     assert _count() == 0
 
 
-def test_malformed_json_is_422_not_500(client, make_key):
+def _body_error(response) -> str:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert [f["field"] for f in error["fields"]] == ["body"], error
+    return error["fields"][0]["message"]
+
+
+def test_malformed_json_is_422_naming_the_body_and_where_it_breaks(client, make_key):
     key = make_key("cad")
     response = client.post(
         "/v1/triage",
-        content=b"{not json",
+        content=b'{"call_id": "1", "narrative": ',
         headers={**auth(key), "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
+    message = _body_error(response)
+    assert "not valid JSON" in message and "character 30" in message, message
+
+
+def test_a_body_not_sent_as_json_says_which_content_type_to_use(client, make_key):
+    key = make_key("cad")
+    body = '{"call_id": "1", "narrative": "MALE YELLING"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = client.post(
+            "/v1/triage", content=body, headers={**auth(key), "Content-Type": content_type}
+        )
+        assert "Content-Type: application/json" in _body_error(response), content_type
+    response = client.post("/v1/triage", json=[1, 2], headers=auth(key))  # JSON, not an object
+    assert "Content-Type" not in _body_error(response)
+    assert _count() == 0
+
+
+def test_a_body_that_is_not_utf8_is_422_saying_so(client, make_key):
+    key = make_key("cad")
+    response = client.post(
+        "/v1/triage",
+        content=b'{"call_id": "1", "narrative": "\xff\xfe"}',
+        headers={**auth(key), "Content-Type": "application/json"},
+    )
+    assert "not UTF-8" in _body_error(response)
 
 
 def test_body_over_the_limit_is_413(client, make_key):
