@@ -16,7 +16,28 @@ from service.policy.cli import policy_app
 from service.registry.cli import models_app
 from training.cli import data_app, evaluate, score, train
 
-app = typer.Typer(help="Call triage decision support.", no_args_is_help=True)
+# Installed by `pip install -e '.[train]'`, not by `make run` (the service never needs them).
+TRAINING_EXTRAS = {"matplotlib", "tqdm", "pyarrow"}
+
+
+class _TriageApp(typer.Typer):
+    """The root command: a tool that needs the training extras says how to install them."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in TRAINING_EXTRAS:
+                raise
+            typer.echo(
+                f"error: this command needs the training packages ({exc.name} is not "
+                "installed): .venv/bin/pip install -e '.[train]'",
+                err=True,
+            )
+            raise SystemExit(2) from exc
+
+
+app = _TriageApp(help="Call triage decision support.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

@@ -7,6 +7,8 @@ options, mounted by ``service/cli.py``. ``python -m training.cli`` runs them sta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -97,20 +99,33 @@ def train(
         raise typer.BadParameter(f"file not found: {', '.join(missing)}")
     if corpus is None:
         corpus = sorted(CORPUS_DIR.glob("*.jsonl")) if use_corpus else []
-    summary = run_training(
-        out=out,
-        seed=seed,
-        n=n,
-        data=data,
-        text_column=text_column,
-        dev=DEV_SETS if dev is None else dev,
-        holdout=HOLDOUT_SETS if holdout is None else holdout,
-        compare=compare,
-        card=card,
-        corpus=corpus if use_corpus else [],
-        corpus_weight=corpus_weight,
-    )
+    with _data_errors():
+        summary = run_training(
+            out=out,
+            seed=seed,
+            n=n,
+            data=data,
+            text_column=text_column,
+            dev=DEV_SETS if dev is None else dev,
+            holdout=HOLDOUT_SETS if holdout is None else holdout,
+            compare=compare,
+            card=card,
+            corpus=corpus if use_corpus else [],
+            corpus_weight=corpus_weight,
+        )
     typer.echo(json.dumps(summary, indent=2))
+
+
+@contextmanager
+def _data_errors() -> Iterator[None]:
+    """A bad data file ends the command with its file, row and column, not a traceback."""
+    from training.dataio import DataError
+
+    try:
+        yield
+    except DataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def evaluate(
@@ -123,7 +138,8 @@ def evaluate(
     from training.evaluate import write_report
 
     sets = data if data else [p for p in (*DEV_SETS, *HOLDOUT_SETS) if p.exists()]
-    report = write_report(model, sets, out, synthetic_seed=seed)
+    with _data_errors():
+        report = write_report(model, sets, out, synthetic_seed=seed)
     typer.echo(f"report written to {report}")
 
 
