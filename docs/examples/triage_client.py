@@ -13,7 +13,10 @@ Copy it into your CAD bridge and adapt. It shows the three things a caller must 
 
 Run it against a server::
 
-    TRIAGE_URL=http://127.0.0.1:8000 TRIAGE_API_KEY=trk_... python docs/examples/triage_client.py
+    TRIAGE_URL=http://127.0.0.1:8000 TRIAGE_API_KEY=trk_... TRIAGE_CALL_ID=24-000124 \
+        .venv/bin/python docs/examples/triage_client.py
+
+``TRIAGE_CALL_ID`` (default ``24-000123``) should be a call not triaged before.
 """
 
 from __future__ import annotations

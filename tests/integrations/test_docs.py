@@ -82,3 +82,29 @@ def test_the_code_table_example_loads():
 def test_every_integration_route_is_documented(route):
     method, path = route.split()
     assert re.search(rf"{method}[^\n]*{re.escape(path.split('{')[0])}", DOC), route
+
+
+def _explanations(value: object) -> list[dict]:
+    """Every `explanation` object inside a documented answer or webhook body."""
+    if isinstance(value, dict):
+        found = [value["explanation"]] if isinstance(value.get("explanation"), dict) else []
+        return found + [e for v in value.values() for e in _explanations(v)]
+    if isinstance(value, list):
+        return [e for v in value for e in _explanations(v)]
+    return []
+
+
+def test_documented_explanations_have_the_served_shape():
+    """`explanation.tags.<tag>` directly (the contract's shape), as the service answers it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    answers = [t for _m, t in _blocks("json")] + [
+        m.group(3) for m in BLOCK.finditer(readme) if m.group(2) == "json"
+    ]
+    explanations = [e for text in answers for e in _explanations(json.loads(text))]
+    assert len(explanations) >= 3
+    tags = {"mental_health", "drugs", "weapon", "routine"}
+    for explanation in explanations:
+        named = set(explanation["tags"]) - {"…", "..."}
+        assert named and named <= tags, explanation["tags"]
+        for entry in (explanation["tags"][t] for t in named):
+            assert {"probability", "present"} <= entry.keys(), entry
