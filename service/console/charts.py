@@ -48,6 +48,7 @@ class Table:
 
     headers: list[str]
     rows: list[list[str]]
+    empty: str = "No calls in this range."  # shown instead of rows when there are none
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ def alerts_table(report: DriftReport) -> Table:
         [a.day.isoformat(), a.metric, _pct(a.share), _pct(a.baseline), f"{a.shift:+.2f}"]
         for a in report.alerts
     ]
-    return Table(["day (UTC)", "metric", "share", "baseline", "shift"], rows)
+    headers = ["day (UTC)", "metric", "share", "baseline", "shift"]
+    return Table(headers, rows, empty="No day moved beyond the drift bounds.")
 
 
 def outcomes_table(report: DriftReport) -> Table:
@@ -45,7 +46,7 @@ def outcomes_table(report: DriftReport) -> Table:
         for o in report.outcomes_by_response_mode
     ]
     headers = ["mode dispatched", "decision", "outcomes", *(h for _, h in OUTCOME_COLUMNS)]
-    return Table(headers, rows)
+    return Table(headers, rows, empty="No outcome reported in this range.")
 
 
 @analytics_section

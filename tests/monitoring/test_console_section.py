@@ -47,3 +47,7 @@ def test_analyst_sees_the_section_on_the_page(client, make_key):
     page = client.get("/console/analytics")
     assert page.status_code == 200
     assert "Drift and adherence" in page.text and "Override rate by model version" in page.text
+    # A call but no alert and no outcome: the empty tables say so, not "No calls in this range."
+    assert "No day moved beyond the drift bounds." in page.text
+    assert "No outcome reported in this range." in page.text
+    assert "No calls in this range." not in page.text
