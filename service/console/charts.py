@@ -203,7 +203,11 @@ def stacked_bar_chart(title: str, labels: Sequence[str], series: dict[str, list[
 
 def rate_bars(title: str, rates: Sequence[tuple[str, int, int]]) -> Chart:
     """Horizontal bars of hits/total per name, 0-100 %, with the counts written beside."""
-    row_h, label_w = 26, 150
+    row_h = 26
+    # Names are right-aligned before the bars: leave room for the longest (12px text, about
+    # 7px a character), so a model version such as triage-default-a4fed418e1e1 is not cut.
+    longest = max((len(name) for name, _, _ in rates), default=0)
+    label_w = max(150, min(320, 16 + 7 * longest))
     height = TOP + row_h * max(len(rates), 1) + 24
     plot_w = WIDTH - label_w - 110
     body = []

@@ -124,5 +124,18 @@ def test_charts_are_valid_svg_and_escape_names():
     assert line.table.rows[1] == ["2026-11-26", "3", "2"]
 
 
+def test_rate_bar_names_as_long_as_a_model_version_fit_left_of_the_bars():
+    name = "triage-default-a4fed418e1e1"  # the analytics' "Override rate by model version"
+    chart = rate_bars("Override rate by model version", [(name, 2, 3), ("m7", 0, 1)])
+    svg = "{http://www.w3.org/2000/svg}"
+    root = _parse(str(chart.svg))
+    (label,) = [t for t in root.iter(f"{svg}text") if t.text == name]
+    bar_start = min(float(r.get("x")) for r in root.iter(f"{svg}rect"))
+    # right-aligned at x: at about 6.5px a character (12px text) it must not start before 0
+    assert label.get("text-anchor") == "end"
+    assert float(label.get("x")) >= 6.5 * len(name)
+    assert bar_start > float(label.get("x"))
+
+
 def test_axis_maximum_is_round():
     assert [nice_max(v) for v in (0, 3, 5, 9, 41, 99)] == [4, 4, 8, 12, 60, 100]
