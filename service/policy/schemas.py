@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,10 +56,15 @@ class PolicyVersionOut(BaseModel):
             content_hash=row.content_hash,
             source=row.source,
             activated_by=row.activated_by,
-            activated_at=row.activated_at,
-            deactivated_at=row.deactivated_at,
+            activated_at=_utc(row.activated_at),
+            deactivated_at=_utc(row.deactivated_at) if row.deactivated_at else None,
             is_active=row.is_active,
         )
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives back naive times (stored in UTC): answer them as UTC, like the other APIs."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PolicyVersionDetail(PolicyVersionOut):

@@ -94,6 +94,8 @@ def test_history_and_detail(api, make_key) -> None:
     history = api.get("/v1/policies", headers=auth(analyst)).json()
     assert [h["id"] for h in history] == [second["id"], first["id"]]
     assert [h["is_active"] for h in history] == [True, False]
+    for stamp in (history[0]["activated_at"], history[1]["deactivated_at"], second["activated_at"]):
+        assert stamp.endswith(("Z", "+00:00")), stamp  # UTC, as every other API time
     detail = api.get(f"/v1/policies/{first['id']}", headers=auth(analyst))
     assert detail.status_code == 200 and detail.json()["content"] == EDITED_TEXT
     assert api.get("/v1/policies/999", headers=auth(analyst)).status_code == 404
