@@ -10,6 +10,7 @@ and everything that depends on neighbouring chunks run in one pass over the note
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain
 from operator import itemgetter
@@ -32,7 +33,9 @@ _TIMES = re.compile(r"^x\d+$")
 _CODE = re.compile(r"^\d+-\d+")
 _CACHE_LIMIT = 200_000
 ChunkEntry = tuple[list[str], list[int], list[int]]
+_LINE_BREAK: ChunkEntry = ([BOUNDARY], [0], [0])  # a line break's entry (spans: ChunkSpans)
 _NUMERIC_START = frozenset("0123456789.")
+_WHITE = re.compile(r"(\s+)")  # ``\s`` is exactly ``str.split``'s white space
 
 
 def compound_keys(entries: list[JargonEntry]) -> frozenset[str]:
@@ -144,21 +147,32 @@ class Engine:
         scopes = mark_scopes(words) if self.owner.negation else [AFFIRMED] * len(words)
         return words, scopes
 
-    def _tokenize(self, text: str) -> tuple[list[str], ChunkSpans | ListSpans]:
-        """Normalized tokens through the chunk cache, and their spans. In a note whose chunks
-        are separated by single spaces the spans are computed on demand (``ChunkSpans``);
-        otherwise all at once (``_tokenize_spaced``)."""
+    def _tokenize(self, text: str) -> tuple[list[str], ChunkSpans]:
+        """Normalized tokens through the chunk cache, and their spans (computed on demand,
+        ``ChunkSpans``). Chunks come from ``str.split``; in a note with line breaks, a line's
+        chunks follow a ``|`` token when an earlier line had any (as ``raw_tokens`` reads it)."""
         pieces = text.split()
-        if " ".join(pieces) != text:
-            words, starts, ends = self._tokenize_spaced(text)
-            return words, ListSpans(starts, ends)
+        spaced = " ".join(pieces) != text
+        marks: list[int] = []
+        if spaced and "\n" in text:
+            pieces = []
+            for line in text.split("\n"):
+                chunks = line.split()
+                if chunks:
+                    if pieces:
+                        marks.append(len(pieces))
+                        pieces.append("\n")  # never a chunk: it stands for the line break
+                    pieces.extend(chunks)
         found: list[ChunkEntry | None] = list(map(self.chunks.get, pieces))
         if None in found:
             make = self._chunk
-            found = [e if e is not None else make(c) for e, c in zip(found, pieces, strict=True)]
+            found = [
+                e if e is not None else (_LINE_BREAK if c == "\n" else make(c))
+                for e, c in zip(found, pieces, strict=True)
+            ]
         entries = cast(list[ChunkEntry], found)
         words = list(chain.from_iterable(map(itemgetter(0), entries)))
-        return words, ChunkSpans(pieces, entries)
+        return words, ChunkSpans(pieces, entries, text if spaced else None, marks)
 
     def _tokenize_spaced(self, text: str) -> tuple[list[str], list[int], list[int]]:
         """Normalized tokens and spans, through the chunk cache. A chunk starts at the first
@@ -307,43 +321,66 @@ class Engine:
 
 
 class ChunkSpans:
-    """Character spans of the tokens of a single-spaced note, by token number, computed on
-    first use from its chunks: chunk ``k`` starts one past the end of chunk ``k - 1``, and its
-    tokens' spans are cached relative to it."""
+    """Character spans of a note's tokens, by token number, looked up on demand from its
+    chunks (``pieces``, a line break as ``"\\n"``, and their cache ``entries``): the chunk
+    holding a token is found by bisection over the running token counts, and its start in
+    the note is one past the end of the previous chunk in a single-spaced note (``text``
+    None), otherwise from the note's white space runs. A line break's ``|`` spans the white
+    space between the chunks around it."""
 
-    def __init__(self, pieces: list[str], entries: list[ChunkEntry]) -> None:
+    def __init__(
+        self,
+        pieces: list[str],
+        entries: list[ChunkEntry],
+        text: str | None = None,
+        marks: list[int] | None = None,
+    ) -> None:
         self.pieces = pieces
         self.entries = entries
-        self._starts: list[int] | None = None
-        self._ends: list[int] | None = None
+        self.text = text
+        self.marks = marks or []
+        self._bounds: list[int] | None = None
+        self._bases: list[int] | None = None
 
-    def _offsets(self, which: int) -> list[int]:
-        """Start (``which`` 1) or end (2) offsets of every token."""
-        bases = accumulate([len(c) + 1 for c in self.pieces], initial=0)
-        rel = [cast(list[int], entry[which]) for entry in self.entries]
-        return [b + r for b, offsets in zip(bases, rel, strict=False) for r in offsets]
+    def _locate(self, token: int) -> tuple[int, int]:
+        """(chunk, token within the chunk) of a token."""
+        bounds = self._bounds
+        if bounds is None:
+            bounds = self._bounds = list(accumulate(map(len, map(itemgetter(0), self.entries))))
+        k = bisect_right(bounds, token)
+        return k, token - bounds[k - 1] if k else token
+
+    def _chunk_starts(self) -> list[int]:
+        """Start offset of every chunk (-1 for a line break's place)."""
+        bases = self._bases
+        if bases is None:
+            if self.text is None:
+                ends = accumulate(map(len, self.pieces), initial=0)
+                bases = [end + k for k, end in enumerate(ends)]
+            else:
+                parts = _WHITE.split(self.text)
+                offsets = list(accumulate(map(len, parts), initial=0))
+                bases = offsets[2 if parts[0] == "" else 0 :: 2]
+                for k in self.marks:
+                    bases.insert(k, -1)
+            self._bases = bases
+        return bases
 
     def start(self, token: int) -> int:
         """Start offset of a token in the note."""
-        starts = self._starts
-        if starts is None:
-            starts = self._starts = self._offsets(1)
-        return starts[token]
+        k, j = self._locate(token)
+        bases = self._chunk_starts()
+        if k in self.marks:
+            return bases[k - 1] + len(self.pieces[k - 1])
+        return bases[k] + self.entries[k][1][j]
 
     def end(self, token: int) -> int:
         """End offset of a token in the note."""
-        ends = self._ends
-        if ends is None:
-            ends = self._ends = self._offsets(2)
-        return ends[token]
-
-
-class ListSpans:
-    """Character spans of a note's tokens, by token number, all computed."""
-
-    def __init__(self, starts: list[int], ends: list[int]) -> None:
-        self.start = starts.__getitem__
-        self.end = ends.__getitem__
+        k, j = self._locate(token)
+        bases = self._chunk_starts()
+        if k in self.marks:
+            return bases[k + 1]
+        return bases[k] + self.entries[k][2][j]
 
 
 class SpanView(Sequence[int]):

@@ -86,7 +86,14 @@ def _full(prediction: Prediction) -> tuple[dict[str, object], list[float]]:
 
 
 @pytest.mark.parametrize(
-    "text", [*NOTES, "UNIT 4 AT 1412 MAIN ST, (KNIFE) W/M 22YOA... NO WPNS.HEARING"]
+    "text",
+    [
+        *NOTES,
+        "UNIT 4 AT 1412 MAIN ST, (KNIFE) W/M 22YOA... NO WPNS.HEARING",
+        "  NO WPNS\n\n\tUNK IF ARMED,  W/KNIFE 22YOA \r\n10-96\u00a0 HEARING VOICES.\n ",
+        "\n\nSUBJ W/ GUN\n",
+        "   ",
+    ],
 )
 def test_spans_on_demand_equal_the_computed_spans(model: TriageModel, text: str) -> None:
     engine = model.normalizer.engine()
