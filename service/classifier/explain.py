@@ -8,7 +8,9 @@ text, strongest first.
 
 from __future__ import annotations
 
+import math
 from itertools import chain
+from operator import mul
 
 import numpy as np
 
@@ -77,18 +79,27 @@ def _add_word_terms(scorer: FastScorer, feats: NoteFeatures, contrib: np.ndarray
     positions = feats.word_spots or {}
     cue_spots = feats.cue_spots or {}
     values = feats.values
-    norm = float(np.sqrt(sum([v * v for v in values.values()]))) if scorer.word_l2 else 1.0
+    if scorer.word_l2:
+        found = list(values.values())
+        norm = math.sqrt(sum(map(mul, found, found)))  # (the same sum, in the same order)
+    else:
+        norm = 1.0
     spot_lists = list(positions.values()) + list(cue_spots.values())
     if not spot_lists:
         return
     # Every term at once (row k: feature k's logit term), then each spread evenly over the
     # positions that produced it and added in one unbuffered np.add.at, in the order of the
     # per-token loop it replaces: the same sums, bit for bit, at a fraction of the cost.
-    word_terms = (
-        np.array([values[j] for j in positions])[:, None] * scorer.word_w[list(positions)]
-        if positions
-        else np.zeros((0, contrib.shape[1]))
-    )
+    arrays = feats.word_arrays
+    if not positions:
+        word_terms = np.zeros((0, contrib.shape[1]))
+    elif arrays is not None and arrays[0] is values and len(arrays[1]) == len(positions):
+        # scoring's arrays: the positions' columns in the same (first-occurrence) order
+        word_terms = arrays[2][:, None] * scorer.word_w[arrays[1]]
+    else:
+        word_terms = (
+            np.array([values[j] for j in positions])[:, None] * scorer.word_w[list(positions)]
+        )
     cue_terms = scorer.cue_w[list(cue_spots)] if cue_spots else np.zeros((0, contrib.shape[1]))
     terms = np.vstack([word_terms / norm, cue_terms])
     counts = np.fromiter(map(len, spot_lists), dtype=np.int64, count=len(spot_lists))

@@ -78,6 +78,8 @@ class TriageModel:
         self.scorer = FastScorer(pipeline)
         self.normalizer: NoteNormalizer = pipeline.named_steps["normalize"]
         self._threshold_vec = np.array([self.thresholds[t] for t in MODEL_TAGS])
+        self._threshold_list = [self.thresholds[t] for t in MODEL_TAGS]
+        self._band_items = [(t, self.bands[t]) for t in MODEL_TAGS]
 
     @property
     def version(self) -> str:
@@ -105,10 +107,10 @@ class TriageModel:
         note = self.normalizer.analyze(text)
         tokens = note.feature_tokens()
         logits, feats, char_norm = self.scorer.logits_of_tokens(tokens, spots=True)
-        probs = _sigmoid(logits)
-        present = probs >= self._threshold_vec
+        probs = _sigmoid_floats(logits)
+        present = [p >= t for p, t in zip(probs, self._threshold_list, strict=True)]
         contrib = None
-        if present.any():
+        if True in present:
             contrib = contributions(self.scorer, note, tokens, feats, char_norm)
         return self._prediction(text, note, probs, present, contrib)
 
@@ -124,10 +126,11 @@ class TriageModel:
             return []
         probs = _sigmoid(self.scorer.logits_many_tokens(tokens))
         out = []
-        for text, note, note_tokens, p in zip(texts, notes, tokens, probs, strict=True):
-            present = p >= self._threshold_vec
+        thresholds = self._threshold_list
+        for text, note, note_tokens, p in zip(texts, notes, tokens, probs.tolist(), strict=True):
+            present = [q >= t for q, t in zip(p, thresholds, strict=True)]
             contrib = None
-            if present.any():
+            if True in present:
                 _, feats, char_norm = self.scorer.logits_of_tokens(note_tokens, spots=True)
                 contrib = contributions(self.scorer, note, note_tokens, feats, char_norm)
             out.append(self._prediction(text, note, p, present, contrib))
@@ -172,26 +175,45 @@ class TriageModel:
         self,
         text: str,
         note: NormalizedNote,
-        probs: np.ndarray,
-        present: np.ndarray,
+        probs: list[float],
+        present: list[bool],
         contrib: np.ndarray | None,
     ) -> Prediction:
-        """Assemble the four TagResults with their evidence and negated cues."""
+        """Assemble the four TagResults with their evidence and negated cues (``probs`` and
+        ``present`` as Python floats and bools, in ``MODEL_TAGS`` order)."""
         negated = all_negated_phrases(self.scorer, text, note)
         results: dict[str, TagResult] = {}
-        for k, tag in enumerate(MODEL_TAGS):
-            p = float(probs[k])
-            lo, hi = self.bands[tag]
+        uncertain = False
+        routine = 1.0
+        for k, (tag, (lo, hi)) in enumerate(self._band_items):
+            p = probs[k]
             evidence: list[str] = []
             if contrib is not None and present[k]:
                 evidence = evidence_phrases(text, note, contrib, k)
-            results[tag] = TagResult(p, bool(present[k]), evidence, negated[k], lo <= p <= hi)
-        results["routine"] = TagResult(
-            probability=float(np.prod(1.0 - probs)),
-            present=not bool(present.any()),
-            uncertain=any(r.uncertain for r in results.values()),
-        )
-        return Prediction(results, self.version)
+            in_band = lo <= p <= hi
+            results[tag] = _tag_result(p, present[k], evidence, negated[k], in_band)
+            uncertain = uncertain or in_band
+            routine *= 1.0 - p  # (what ``np.prod(1.0 - probs)`` computes, in the same order)
+        results["routine"] = _tag_result(routine, True not in present, [], [], uncertain)
+        prediction = object.__new__(Prediction)
+        prediction.__dict__.update(tags=results, model_version=self.version)
+        return prediction
+
+
+def _tag_result(
+    probability: float, present: bool, evidence: list[str], negated: list[str], uncertain: bool
+) -> TagResult:
+    """``TagResult(probability, present, evidence, negated, uncertain)`` without the frozen
+    dataclass ``__init__`` (one ``object.__setattr__`` per field)."""
+    result = object.__new__(TagResult)
+    result.__dict__.update(
+        probability=probability,
+        present=present,
+        evidence=evidence,
+        negated=negated,
+        uncertain=uncertain,
+    )
+    return result
 
 
 @contextmanager
@@ -206,6 +228,13 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _sigmoid_floats(z: np.ndarray) -> list[float]:
+    """``_sigmoid(z).tolist()`` for one note's few logits: clipped, negated, added and divided
+    as Python floats (the same IEEE operations), with the same ``np.exp``."""
+    exps = np.exp(np.array([-min(max(v, -40.0), 40.0) for v in z.tolist()]))
+    return [1.0 / (1.0 + e) for e in exps.tolist()]
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

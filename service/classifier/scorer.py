@@ -106,6 +106,8 @@ class NoteFeatures:
     word_spots: dict[int, list[int]] | None = None  # column -> token positions (in order)
     cue_spots: dict[int, list[int]] | None = None  # cue column -> token positions
     values: dict[int, float] = field(default_factory=dict)
+    # ``values`` as the arrays it was made from: (that dict, columns, values), in its order
+    word_arrays: tuple[dict[int, float], np.ndarray, np.ndarray] | None = None
     char_dots: np.ndarray | None = None  # (affirmed words x tags) character dots, once scored
     rows: list[int] | None = None  # the affirmed words' rows in ``chars`` (None: not known)
     chars: _CharCache | None = None
@@ -256,12 +258,20 @@ class FastScorer:
             )
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
-                if spots:
-                    _spot(word_spots, j, i)
+                if spots:  # (``_spot``, inlined: this loop runs once per token)
+                    found = word_spots.get(j)
+                    if found is None:
+                        word_spots[j] = [i]
+                    else:
+                        found.append(i)
             if g is not None:
                 groups.add(g)
                 if spots:
-                    _spot(cue_spots, g, i)
+                    found = cue_spots.get(g)
+                    if found is None:
+                        cue_spots[g] = [i]
+                    else:
+                        found.append(i)
             if affirmed_tok:
                 affirmed.append(tok)
                 rows.append(row)
@@ -330,13 +340,21 @@ class FastScorer:
 
     def _word_logits(self, counts: dict[int, int]) -> tuple[np.ndarray, dict[int, float], float]:
         """``word_block`` from the column counts (in first-occurrence order)."""
+        logits, values, norm, _ = self._word_parts(counts)
+        return logits, values, norm
+
+    def _word_parts(
+        self, counts: dict[int, int]
+    ) -> tuple[np.ndarray, dict[int, float], float, tuple[np.ndarray, np.ndarray] | None]:
+        """``_word_logits`` and the columns and tf-idf values as arrays (None: no column)."""
         if not counts:
-            return np.zeros(self.n_tags), {}, 0.0
+            return np.zeros(self.n_tags), {}, 0.0, None
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         x = (1.0 + np.log(tf)) * self.word_idf[idx]
         norm = float(np.sqrt(x @ x)) if self.word_l2 else 1.0
-        return (x @ self.word_w[idx]) / norm, dict(zip(idx.tolist(), x.tolist(), strict=True)), norm
+        values = dict(zip(idx.tolist(), x.tolist(), strict=True))
+        return (x @ self.word_w[idx]) / norm, values, norm, (idx, x)
 
     def char_block(self, doc: str) -> tuple[np.ndarray, float]:
         """Character-block logits and the block's norm."""
@@ -403,7 +421,9 @@ class FastScorer:
         feats = self.features(tokens, spots)
         word_z: np.ndarray | float = 0.0
         if self.word_vocab:
-            word_z, feats.values = self._word_logits(feats.counts)[:2]
+            word_z, feats.values, _, arrays = self._word_parts(feats.counts)
+            if arrays is not None:
+                feats.word_arrays = (feats.values, *arrays)
         char_z, char_norm = self._char_logits_one(feats.affirmed, feats)
         return self.bias + word_z + char_z + self._cue_logits(feats.groups), feats, char_norm
 
