@@ -56,9 +56,7 @@ def test_fresh_database_loads_the_model_file_once_and_serves_it(registry_setting
     assert loaded == [registry_settings.model_dir / row.artifact_path]
 
 
-def test_a_promoted_model_is_the_only_model_loaded_at_start(
-    registry_settings, small_models, loads
-):
+def test_a_promoted_model_is_the_only_model_loaded_at_start(registry_settings, small_models, loads):
     default, _ = _start(loads)
     b = register(small_models["b"], settings=registry_settings, actor="t")
     with db.session_scope(write=True) as session:
