@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate, chain
-from operator import itemgetter
+from itertools import accumulate, chain, count
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, cast, overload
 
 import numpy as np
@@ -340,47 +340,46 @@ class ChunkSpans:
         self.text = text
         self.marks = marks or []
         self._bounds: list[int] | None = None
-        self._bases: list[int] | None = None
+        self._bases: list[int] = []
 
-    def _locate(self, token: int) -> tuple[int, int]:
-        """(chunk, token within the chunk) of a token."""
-        bounds = self._bounds
-        if bounds is None:
-            bounds = self._bounds = list(accumulate(map(len, map(itemgetter(0), self.entries))))
-        k = bisect_right(bounds, token)
-        return k, token - bounds[k - 1] if k else token
-
-    def _chunk_starts(self) -> list[int]:
-        """Start offset of every chunk (-1 for a line break's place)."""
-        bases = self._bases
-        if bases is None:
-            if self.text is None:
-                ends = accumulate(map(len, self.pieces), initial=0)
-                bases = [end + k for k, end in enumerate(ends)]
-            else:
-                parts = _WHITE.split(self.text)
-                offsets = list(accumulate(map(len, parts), initial=0))
-                bases = offsets[2 if parts[0] == "" else 0 :: 2]
-                for k in self.marks:
-                    bases.insert(k, -1)
-            self._bases = bases
-        return bases
+    def _prepare(self) -> list[int]:
+        """The running token counts (chunk ``k`` ends before token ``bounds[k]``) and every
+        chunk's start offset (-1 for a line break's place), computed on the first lookup."""
+        bounds = list(accumulate(map(len, map(itemgetter(0), self.entries))))
+        if self.text is None:
+            # chunk k starts after the k chunks before it and the k spaces between them
+            bases = list(map(add, accumulate(map(len, self.pieces), initial=0), count()))
+        else:
+            parts = _WHITE.split(self.text)
+            offsets = list(accumulate(map(len, parts), initial=0))
+            bases = offsets[2 if parts[0] == "" else 0 :: 2]
+            for k in self.marks:
+                bases.insert(k, -1)
+        self._bases = bases
+        self._bounds = bounds
+        return bounds
 
     def start(self, token: int) -> int:
         """Start offset of a token in the note."""
-        k, j = self._locate(token)
-        bases = self._chunk_starts()
-        if k in self.marks:
+        bounds = self._bounds
+        if bounds is None:
+            bounds = self._prepare()
+        k = bisect_right(bounds, token)  # the chunk holding the token
+        bases = self._bases
+        if self.marks and k in self.marks:
             return bases[k - 1] + len(self.pieces[k - 1])
-        return bases[k] + self.entries[k][1][j]
+        return bases[k] + self.entries[k][1][token - bounds[k - 1] if k else token]
 
     def end(self, token: int) -> int:
         """End offset of a token in the note."""
-        k, j = self._locate(token)
-        bases = self._chunk_starts()
-        if k in self.marks:
+        bounds = self._bounds
+        if bounds is None:
+            bounds = self._prepare()
+        k = bisect_right(bounds, token)
+        bases = self._bases
+        if self.marks and k in self.marks:
             return bases[k + 1]
-        return bases[k] + self.entries[k][2][j]
+        return bases[k] + self.entries[k][2][token - bounds[k - 1] if k else token]
 
 
 class SpanView(Sequence[int]):

@@ -9,7 +9,7 @@ text, strongest first.
 from __future__ import annotations
 
 import math
-from itertools import chain
+from itertools import chain, compress
 from operator import mul
 
 import numpy as np
@@ -118,17 +118,24 @@ def evidence_phrases(
     scores = column.tolist()  # Python floats: no numpy scalar per comparison
     scopes, tokens = note.scopes, note.tokens
     # Runs of adjacent tokens that push the tag up, are affirmed and are not separators.
-    found = [i for i in positive if scopes[i] == AFFIRMED and tokens[i] not in SEPARATORS]
+    if any(scopes):
+        found = [i for i in positive if scopes[i] == AFFIRMED and tokens[i] not in SEPARATORS]
+    else:
+        found = [i for i in positive if tokens[i] not in SEPARATORS]
     phrases: list[tuple[float, int, int]] = []
-    k, n = 0, len(found)
-    while k < n:
-        i = j = found[k]
-        total = 0.0
-        while k < n and found[k] == j:
-            total += scores[j]
-            j += 1
-            k += 1
-        phrases.append((total, i, j - 1))
+    if not found:
+        return []
+    first = last = found[0]
+    total = 0.0 + scores[first]
+    for i in found[1:]:
+        if i == last + 1:
+            total += scores[i]
+        else:
+            phrases.append((total, first, last))
+            first = i
+            total = 0.0 + scores[i]
+        last = i
+    phrases.append((total, first, last))
     return _best_quotes(text, note, phrases)
 
 
@@ -166,9 +173,9 @@ def all_negated_phrases(scorer: FastScorer, text: str, note: NormalizedNote) -> 
     if not any(scopes):  # nothing negated or unknown
         return out
     flags_of = scorer.negated_cue_flags
-    for i, tok in enumerate(note.tokens):
-        if scopes[i] == AFFIRMED:
-            continue
+    tokens = note.tokens
+    for i in compress(range(len(tokens)), scopes):  # the negated or unknown tokens
+        tok = tokens[i]
         flags = flags_of.get(tok)
         if flags is None:
             flags = tuple(_is_cue(scorer, tok, k) for k in range(scorer.n_tags))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from . import lexicon
 from .engine import Engine, compound_keys
 from .jargon import JargonEntry, entries_from_rows, jargon_rows, load_jargon
-from .negation import AFFIRMED, NEGATED
+from .negation import NEGATED
 from .tokens import BOUNDARY, SEPARATORS, raw_tokens
 from .typos import TypoCorrector
 
@@ -63,13 +64,14 @@ def features_text(tokens: list[str], scopes: list[int]) -> str:
 def feature_tokens(tokens: list[str], scopes: list[int]) -> list[str]:
     """The words of ``features_text``, one per token."""
     special = _SPECIAL
-    if not any(scopes):  # every token affirmed: only the special tokens change
-        return [special.get(tok, tok) for tok in tokens]
-    prefix = SCOPE_PREFIX
-    return [
-        special.get(tok) or (tok if scope == AFFIRMED else prefix[scope] + tok)
-        for tok, scope in zip(tokens, scopes, strict=True)
-    ]
+    out = list(map(special.get, tokens, tokens))  # the special tokens changed, others kept
+    if any(scopes):  # negated or unknown words (special ones stay special) take a prefix
+        prefix = SCOPE_PREFIX
+        for i in compress(range(len(tokens)), scopes):
+            tok = tokens[i]
+            if tok not in special:
+                out[i] = prefix[scopes[i]] + tok
+    return out
 
 
 _SPECIAL = {**dict.fromkeys(lexicon.STOPWORDS, SKIP), **dict.fromkeys(SEPARATORS, BOUNDARY)}

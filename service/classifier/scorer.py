@@ -284,11 +284,19 @@ class FastScorer:
                     if j is not None:
                         counts[j] = counts.get(j, 0) + 1
                         if spots:
-                            _spot(word_spots, j, prev_i, i)
+                            found = word_spots.get(j)
+                            if found is None:
+                                word_spots[j] = [prev_i, i]
+                            else:
+                                found += (prev_i, i)
                     if g is not None:
                         groups.add(g)
                         if spots:
-                            _spot(cue_spots, g, prev_i, i)
+                            found = cue_spots.get(g)
+                            if found is None:
+                                cue_spots[g] = [prev_i, i]
+                            else:
+                                found += (prev_i, i)
             follow, prev_i = follows, i
         if marks:
             groups.update(column for column, _ in self._pattern_spots(marks))
@@ -494,15 +502,6 @@ class FastScorer:
         summed = counts @ ngrams
         norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
         return numer / np.where(norms > 0, norms, 1.0)[:, None]
-
-
-def _spot(spots: dict[int, list[int]], column: int, *positions: int) -> None:
-    """Add a feature's token positions to its list."""
-    found = spots.get(column)
-    if found is None:
-        spots[column] = list(positions)
-    else:
-        found.extend(positions)
 
 
 def _grown(array: np.ndarray, used: int, extra: int = 1) -> np.ndarray:
