@@ -18,6 +18,7 @@ try:
     from fastapi import FastAPI
 
     from service import __version__, db
+    from service.apidocs import install_api_docs
     from service.config import Settings, get_settings
     from service.console.router import router as console_router
     from service.errors import install_error_handlers
@@ -85,7 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tags dispatch notes and recommends a response mode and backup level. "
         "Decision support: the dispatcher decides.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by install_api_docs (no CDN)
+        redoc_url=None,
     )
+    install_api_docs(app)
     app.state.settings = settings
     app.state.runtime = Runtime(settings)
     install_error_handlers(app)
