@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate, chain, count
-from operator import add, itemgetter
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, itemgetter, or_
 from typing import TYPE_CHECKING, cast, overload
 
 import numpy as np
@@ -35,6 +35,7 @@ _CACHE_LIMIT = 200_000
 ChunkEntry = tuple[list[str], list[int], list[int]]
 _LINE_BREAK: ChunkEntry = ([BOUNDARY], [0], [0])  # a line break's entry (spans: ChunkSpans)
 _NUMERIC_START = frozenset("0123456789.")
+_NUMERIC_PREFIXES = tuple(_NUMERIC_START)  # (for ``str.startswith``)
 _WHITE = re.compile(r"(\s+)")  # ``\s`` is exactly ``str.split``'s white space
 
 
@@ -242,7 +243,13 @@ class Engine:
         attention = self.attention if collapse else second
         # Only numbers, jargon starts and "person" need a look; runs of other words are copied
         # as they are (the loop below would append them one by one).
-        spots = [i for i, w in enumerate(words) if w in attention or w[0] in _NUMERIC_START]
+        # (a word needs a look when it is in ``attention`` or starts like a number)
+        looks = map(
+            or_,
+            map(attention.__contains__, words),
+            map(str.startswith, words, repeat(_NUMERIC_PREFIXES)),
+        )
+        spots = list(compress(range(len(words)), looks))
         if not spots:
             return words, (starts or []), (ends or [])
         i, n = 0, len(words)

@@ -104,7 +104,7 @@ def _add_word_terms(scorer: FastScorer, feats: NoteFeatures, contrib: np.ndarray
     terms = np.vstack([word_terms / norm, cue_terms])
     counts = np.fromiter(map(len, spot_lists), dtype=np.int64, count=len(spot_lists))
     rows = list(chain.from_iterable(spot_lists))
-    np.add.at(contrib, rows, np.repeat(terms / counts[:, None], counts, axis=0))
+    np.add.at(contrib, rows, (terms / counts[:, None]).repeat(counts, axis=0))
 
 
 def evidence_phrases(
@@ -112,7 +112,7 @@ def evidence_phrases(
 ) -> list[str]:
     """Original-text phrases that pushed the tag up, strongest first."""
     column = contrib[:, tag_index]
-    positive = np.flatnonzero(column > 0).tolist()
+    positive = (column > 0).nonzero()[0].tolist()
     if not positive:
         return []
     scores = column.tolist()  # Python floats: no numpy scalar per comparison

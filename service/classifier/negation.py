@@ -11,6 +11,8 @@ five words). Commas continue a scope only for short list items ("DENIES SI, HI")
 
 from __future__ import annotations
 
+from itertools import compress
+
 from .tokens import BOUNDARY
 
 AFFIRMED, NEGATED, UNKNOWN = 0, 1, 2
@@ -66,7 +68,7 @@ def mark_scopes(tokens: list[str]) -> list[int]:
     n = len(tokens)
     if _TRIGGERS.isdisjoint(tokens):
         return scopes
-    for i in [i for i, tok in enumerate(tokens) if tok in _TRIGGERS]:
+    for i in list(compress(range(n), map(_TRIGGERS.__contains__, tokens))):
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < n else BOUNDARY
         if tok in UNSURE_WORDS or (tok == "not" and nxt in SURE_WORDS):

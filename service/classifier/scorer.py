@@ -88,9 +88,9 @@ class _CharCache:
         concatenating their parts' ``idx``, ``val`` and stacking their ``dot`` gives."""
         r = np.array(rows, dtype=np.intp)
         offsets, lengths = self.spans[r].T
-        ends = np.cumsum(lengths)
+        ends = lengths.cumsum()  # (ndarray methods: no numpy function wrapper per call)
         total = int(ends[-1])
-        pos = np.arange(total) + np.repeat(offsets - (ends - lengths), lengths)
+        pos = np.arange(total) + (offsets - (ends - lengths)).repeat(lengths)
         return self.flat_idx[pos], self.flat_val[pos], self.table[r]
 
 
@@ -388,13 +388,13 @@ class FastScorer:
             feats.char_dots = dots
         if idx.size == 0:
             return np.zeros(self.n_tags), 0.0
-        dot = np.sum(dots, axis=0)
+        dot = dots.sum(axis=0)
         if not self.char_l2:
             return dot, 1.0
         size = len(self.char_vocab)
         seen = np.zeros(size, dtype=bool)
         seen[idx] = True
-        summed = np.bincount(idx, weights=val, minlength=size)[np.flatnonzero(seen)]
+        summed = np.bincount(idx, weights=val, minlength=size)[seen.nonzero()[0]]
         norm = float(np.sqrt(summed @ summed))
         return dot / norm, norm
 
