@@ -109,8 +109,10 @@ def _tag_checks(cond: Condition, facts: CallFacts) -> list[str] | None:
 def _call_type_check(cond: Condition, facts: CallFacts) -> list[str] | None:
     if cond.call_type_in is None:
         return []
+    if facts.call_type is None:  # (no call type matches any list: the set is not built)
+        return None
     wanted = {code.strip().upper() for code in cond.call_type_in}
-    if facts.call_type is None or facts.call_type.strip().upper() not in wanted:
+    if facts.call_type.strip().upper() not in wanted:
         return None
     return [f"call type {facts.call_type.strip().upper()} is listed"]
 
