@@ -161,9 +161,23 @@ def _combinator_checks(cond: Condition, facts: CallFacts) -> list[str] | None:
 
 def evaluate(cond: Condition, facts: CallFacts) -> list[str] | None:
     """Return why ``cond`` holds for this call (one line per check), or None if it does not."""
-    reasons: list[str] = []
-    for check in (_tag_checks, _call_type_check, _note_checks, _combinator_checks):
-        found = check(cond, facts)
+    reasons = _tag_checks(cond, facts)  # (a new list: the other checks' lines follow it)
+    if reasons is None:
+        return None
+    # The other checks only when the condition has their fields (without them each gives no
+    # lines): decide evaluates dozens of conditions per call.
+    if cond.call_type_in is not None:
+        found = _call_type_check(cond, facts)
+        if found is None:
+            return None
+        reasons.extend(found)
+    if cond.note_contains_any is not None or cond.note_mentions is not None:
+        found = _note_checks(cond, facts)
+        if found is None:
+            return None
+        reasons.extend(found)
+    if cond.all_of or cond.any_of is not None or cond.not_ is not None:
+        found = _combinator_checks(cond, facts)
         if found is None:
             return None
         reasons.extend(found)
