@@ -95,7 +95,7 @@ def _add_word_terms(scorer: FastScorer, feats: NoteFeatures, contrib: np.ndarray
         word_terms = np.zeros((0, contrib.shape[1]))
     elif arrays is not None and arrays[0] is values and len(arrays[1]) == len(positions):
         # scoring's arrays: the positions' columns in the same (first-occurrence) order
-        word_terms = arrays[2][:, None] * scorer.word_w[arrays[1]]
+        word_terms = arrays[2][:, None] * arrays[3]
     else:
         word_terms = (
             np.array([values[j] for j in positions])[:, None] * scorer.word_w[list(positions)]

@@ -106,8 +106,9 @@ class NoteFeatures:
     word_spots: dict[int, list[int]] | None = None  # column -> token positions (in order)
     cue_spots: dict[int, list[int]] | None = None  # cue column -> token positions
     values: dict[int, float] = field(default_factory=dict)
-    # ``values`` as the arrays it was made from: (that dict, columns, values), in its order
-    word_arrays: tuple[dict[int, float], np.ndarray, np.ndarray] | None = None
+    # ``values`` as the arrays it was made from: (that dict, columns, values, the columns'
+    # weight rows), in its order
+    word_arrays: tuple[dict[int, float], np.ndarray, np.ndarray, np.ndarray] | None = None
     char_dots: np.ndarray | None = None  # (affirmed words x tags) character dots, once scored
     rows: list[int] | None = None  # the affirmed words' rows in ``chars`` (None: not known)
     chars: _CharCache | None = None
@@ -353,8 +354,11 @@ class FastScorer:
 
     def _word_parts(
         self, counts: dict[int, int]
-    ) -> tuple[np.ndarray, dict[int, float], float, tuple[np.ndarray, np.ndarray] | None]:
-        """``_word_logits`` and the columns and tf-idf values as arrays (None: no column)."""
+    ) -> tuple[
+        np.ndarray, dict[int, float], float, tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    ]:
+        """``_word_logits`` and the columns, tf-idf values and weight rows as arrays (None: no
+        column)."""
         if not counts:
             return np.zeros(self.n_tags), {}, 0.0, None
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -362,7 +366,8 @@ class FastScorer:
         x = (1.0 + np.log(tf)) * self.word_idf[idx]
         norm = float(np.sqrt(x @ x)) if self.word_l2 else 1.0
         values = dict(zip(idx.tolist(), x.tolist(), strict=True))
-        return (x @ self.word_w[idx]) / norm, values, norm, (idx, x)
+        weights = self.word_w[idx]
+        return (x @ weights) / norm, values, norm, (idx, x, weights)
 
     def char_block(self, doc: str) -> tuple[np.ndarray, float]:
         """Character-block logits and the block's norm."""
