@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from . import lexicon
 from .explain import all_negated_phrases, contributions, evidence_phrases
 from .jargon import JargonEntry, entries_from_rows, jargon_rows, merge_jargon
-from .normalize import NormalizedNote, NoteNormalizer
+from .normalize import SCOPE_PREFIX, NormalizedNote, NoteNormalizer
 from .pipeline import MODEL_TAGS
 from .scorer import FastScorer
 
@@ -47,6 +48,9 @@ class Prediction:
 
     tags: dict[str, TagResult]
     model_version: str = ""
+    # (recognized, content): how many of the note's words the model knows, of its words that
+    # are not function words or placeholders; None when not counted (``explain=False``).
+    words: tuple[int, int] | None = None
 
     @property
     def present(self) -> list[str]:
@@ -58,6 +62,11 @@ class Prediction:
         return {
             "model_version": self.model_version,
             "tags": {tag: self.tags[tag].as_dict() for tag in TAGS},
+            **(
+                {}
+                if self.words is None
+                else {"words": dict(zip(_WORDS_KEYS, self.words, strict=True))}
+            ),
         }
 
 
@@ -80,6 +89,7 @@ class TriageModel:
         self._threshold_vec = np.array([self.thresholds[t] for t in MODEL_TAGS])
         self._threshold_list = [self.thresholds[t] for t in MODEL_TAGS]
         self._band_items = [(t, self.bands[t]) for t in MODEL_TAGS]
+        self._known_words = known_vocabulary(pipeline)
 
     @property
     def version(self) -> str:
@@ -91,6 +101,7 @@ class TriageModel:
         base = entries_from_rows(self.normalizer.jargon or [])
         clone = TriageModel(self.pipeline, self.thresholds, self.bands, dict(self.metadata))
         clone.normalizer = self.normalizer.with_jargon(merge_jargon(base, entries))
+        clone._known_words = self._known_words
         clone.metadata["jargon_override"] = jargon_rows(entries)
         return clone
 
@@ -196,8 +207,37 @@ class TriageModel:
             routine *= 1.0 - p  # (what ``np.prod(1.0 - probs)`` computes, in the same order)
         results["routine"] = _tag_result(routine, True not in present, [], [], uncertain)
         prediction = object.__new__(Prediction)
-        prediction.__dict__.update(tags=results, model_version=self.version)
+        words = recognized_words(note.tokens, self._known_words)
+        prediction.__dict__.update(tags=results, model_version=self.version, words=words)
         return prediction
+
+
+_WORDS_KEYS = ("recognized", "content")
+
+
+def known_vocabulary(pipeline: Pipeline) -> frozenset[str]:
+    """Words the model knows: the normalizer's vocabulary (words seen in training) and every
+    single word with a weight in the word block (scope prefixes such as ``neg_`` removed)."""
+    normalizer = pipeline.named_steps["normalize"]
+    known = set(getattr(normalizer, "known_words_", np.array([], dtype=str)).tolist())
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    prefixes = tuple(SCOPE_PREFIX.values())
+    for term in getattr(blocks.get("word"), "vocabulary_", {}):
+        if " " in term:
+            continue
+        for prefix in prefixes:
+            term = term.removeprefix(prefix)
+        known.add(term)
+    return frozenset(known)
+
+
+def recognized_words(tokens: Sequence[str], known: frozenset[str]) -> tuple[int, int]:
+    """(recognized, content) of a note's normalized tokens: content words are alphabetic
+    tokens of two letters or more that are not stop words (function words, reporting verbs,
+    negation cues; demographic words were already made neutral); recognized ones are in
+    ``known``. Typos the normalizer restored count as the word they restore."""
+    content = [t for t in tokens if len(t) > 1 and t.isalpha() and t not in lexicon.STOPWORDS]
+    return sum(t in known for t in content), len(content)
 
 
 def _tag_result(

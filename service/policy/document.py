@@ -98,6 +98,10 @@ class Uncertainty(StrictModel):
 
     bands: dict[Tag, Threshold] = Field(default_factory=dict)
     always_review: list[Tag] = Field(default_factory=lambda: list[Tag](["weapon"]))
+    # Below this share of a note's words known to the model (another language, gibberish,
+    # codes missing from the jargon table) its probabilities mean little: the call needs
+    # review. A note with no words at all always does. None switches the check off.
+    min_recognized_words: float | None = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class PolicyDocument(StrictModel):

@@ -117,6 +117,26 @@ class _Builder:
         )
 
 
+def _review_unreadable(policy: Policy, prediction: PredictionLike, builder: _Builder) -> None:
+    """A note the model cannot read (no words, or mostly words it never saw) needs review.
+
+    ``prediction.words`` is (recognized, content words) when the classifier counted them; a
+    prediction without it (a replay of an older record) is not checked.
+    """
+    minimum = policy.document.uncertainty.min_recognized_words
+    words = getattr(prediction, "words", None)
+    if minimum is None or words is None:
+        return
+    recognized, content = words
+    if content == 0:
+        builder.reasons.append("the note has no words to read: nothing to tag, read the call")
+    elif recognized < minimum * content:
+        builder.reasons.append(
+            f"the model knows only {recognized} of {content} words in the note (another "
+            "language, or codes missing from the jargon table?): its tags may miss what it says"
+        )
+
+
 def _review_always(policy: Policy, facts: CallFacts, builder: _Builder) -> None:
     for tag in policy.document.uncertainty.always_review:
         state = facts.tag(tag)
@@ -179,6 +199,7 @@ def decide(
         phrase_lists=policy.document.phrase_lists,
     )
     builder = _Builder(_first_match(policy, facts))
+    _review_unreadable(policy, prediction, builder)
     _review_always(policy, facts, builder)
     _escalate(policy, facts, builder)
     _run_reviews(policy, facts, builder)

@@ -33,11 +33,13 @@ class StoredCall:
     response_mode: str
     backup_level: int
     needs_review: bool
+    words: tuple[int, int] | None = None  # (recognized, content), as the classifier counted
 
 
 @dataclass(frozen=True)
 class _Prediction:
     tags: Mapping[str, TagState]
+    words: tuple[int, int] | None = None
 
 
 @dataclass
@@ -112,7 +114,19 @@ def stored_calls(session: Session, *, since: datetime | None = None) -> Iterator
             response_mode=row.response_mode,
             backup_level=row.backup_level,
             needs_review=row.needs_review,
+            words=_stored_words(row.explanation),
         )
+
+
+def _stored_words(explanation: Mapping[str, Any] | None) -> tuple[int, int] | None:
+    """The classifier's word counts kept in a stored explanation (None for older records)."""
+    words = (explanation or {}).get("words")
+    if not isinstance(words, Mapping):
+        return None
+    try:
+        return int(words["recognized"]), int(words["content"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def simulate(policy: Policy, calls: Iterable[StoredCall]) -> Simulation:
@@ -120,7 +134,10 @@ def simulate(policy: Policy, calls: Iterable[StoredCall]) -> Simulation:
     result = Simulation(candidate_version=policy.version)
     for call in calls:
         decision = decide(
-            policy, _Prediction(call.tags), call_type=call.call_type, narrative=call.narrative or ""
+            policy,
+            _Prediction(call.tags, call.words),
+            call_type=call.call_type,
+            narrative=call.narrative or "",
         )
         result.calls += 1
         result.purged_notes += call.narrative is None

@@ -74,8 +74,10 @@ def build_recommendation(
         }
         for name, result in prediction.tags.items()
     }
+    explained = prediction.as_explanation()
     explanation = {
-        "tags": prediction.as_explanation()["tags"],
+        "tags": explained["tags"],
+        **({"words": explained["words"]} if "words" in explained else {}),
         "rule": decision.rule,
         "conditions": list(decision.conditions),
         "response_mode_description": snapshot.policy.modes.get(decision.response_mode, ""),

@@ -184,3 +184,30 @@ def test_body_over_the_limit_is_413(client, make_key):
     response = client.post("/v1/triage", json=body, headers=auth(key))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_note_the_model_cannot_read_is_answered_and_flagged_for_review(client, make_key):
+    """A blank note or one in another language still gets an answer (the CAD must not fail),
+    but never a confident one: needs_review says why, and the counts are stored for replays."""
+    key = make_key("cad")
+    notes = {
+        "U-1": ("   ", "no words to read"),
+        "U-2": ("HOMBRE CON UN CUCHILLO EN LA COCINA, DICE QUE SE VA A MATAR", "knows only"),
+        "U-3": ("LOUD MUSIC FROM APT 4B FOR 2 HRS, RP REQ EXTRA PATROL", None),
+    }
+    for call_id, (note, reason) in notes.items():
+        response = client.post(
+            "/v1/triage", json={"call_id": call_id, "narrative": note}, headers=auth(key)
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        words = answer["explanation"]["words"]
+        assert words["recognized"] <= words["content"]
+        flagged = [r for r in answer["review_reasons"] if "words" in r]
+        if reason is None:
+            assert flagged == [] and words["recognized"] == words["content"] > 0
+        else:
+            assert answer["needs_review"] is True and reason in flagged[0], answer
+        with db.session_scope() as session:
+            row = session.get(Recommendation, answer["recommendation_id"])
+            assert row is not None and row.explanation["words"] == words
