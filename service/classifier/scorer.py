@@ -145,6 +145,8 @@ class FastScorer:
         self._chars = _CharCache({}, np.zeros((1024, self.n_tags)))
         self._bigrams = self._bigram_table()
         self._follows = _follow_tables(self._bigrams)
+        # word columns of two-word features: two token positions per occurrence
+        self._pair_columns = frozenset(j for j, _ in self._bigrams.values() if j is not None)
         self._pattern_bits = self._pattern_table()
         self.negated_cue_flags: dict[str, tuple[bool, ...]] = {}  # explain.all_negated_phrases
 
@@ -230,27 +232,28 @@ class FastScorer:
 
     def features(self, tokens: list[str], spots: bool = False) -> NoteFeatures:
         """Word counts, cue columns and affirmed words of a note's tokens (``doc.split()``) in
-        one pass: the same as ``word_ngrams``, ``doc_groups`` and ``affirmed_words``. Pattern
-        words are noted on the way (position, content-word count, clause), so the pattern
-        groups are matched over those few tokens instead of over the note once per pattern."""
+        one pass: the same as ``word_ngrams``, ``doc_groups`` and ``affirmed_words``; with
+        ``spots``, each feature's token positions too (``_spotted_features``). Pattern words are
+        noted on the way (position, content-word count, clause), so the pattern groups are
+        matched over those few tokens instead of over the note once per pattern."""
+        if spots:
+            return self._spotted_features(tokens)
         chars = self._chars
         unigrams = chars.tokens
         counts: dict[int, int] = {}
         groups: set[int] = set()
         affirmed: list[str] = []
         rows: list[int] = []
-        word_spots: dict[int, list[int]] = {}
-        cue_spots: dict[int, list[int]] = {}
         marks: list[tuple[int, int, int, tuple[int, int]]] = []
         follow: dict[str, tuple[int | None, int | None]] | None = None
-        prev_i = -1
         content = clause = 0
+        boundary, skip = BOUNDARY, _SKIP
         for i, tok in enumerate(tokens):
-            if tok == BOUNDARY:
+            if tok == boundary:
                 follow = None
                 clause += 1
                 continue
-            if tok == _SKIP:
+            if tok == skip:
                 continue
             content += 1
             info = unigrams.get(tok)
@@ -259,20 +262,8 @@ class FastScorer:
             )
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
-                if spots:  # (``_spot``, inlined: this loop runs once per token)
-                    found = word_spots.get(j)
-                    if found is None:
-                        word_spots[j] = [i]
-                    else:
-                        found.append(i)
             if g is not None:
                 groups.add(g)
-                if spots:
-                    found = cue_spots.get(g)
-                    if found is None:
-                        cue_spots[g] = [i]
-                    else:
-                        found.append(i)
             if affirmed_tok:
                 affirmed.append(tok)
                 rows.append(row)
@@ -284,26 +275,91 @@ class FastScorer:
                     j, g = pair
                     if j is not None:
                         counts[j] = counts.get(j, 0) + 1
-                        if spots:
-                            found = word_spots.get(j)
-                            if found is None:
-                                word_spots[j] = [prev_i, i]
-                            else:
-                                found += (prev_i, i)
                     if g is not None:
                         groups.add(g)
-                        if spots:
-                            found = cue_spots.get(g)
-                            if found is None:
-                                cue_spots[g] = [prev_i, i]
-                            else:
-                                found += (prev_i, i)
+            follow = follows
+        return self._finished(NoteFeatures(counts, groups, affirmed), marks, rows, chars)
+
+    def _spotted_features(self, tokens: list[str]) -> NoteFeatures:
+        """``features(tokens, spots=True)``: the same pass keeping each word feature's and
+        cue column's token positions; the word counts are read from the positions afterwards
+        (a unigram column has one per occurrence, a bigram column two), in the same order."""
+        chars = self._chars
+        unigrams = chars.tokens
+        groups: set[int] = set()
+        affirmed: list[str] = []
+        rows: list[int] = []
+        word_spots: dict[int, list[int]] = {}
+        cue_spots: dict[int, list[int]] = {}
+        marks: list[tuple[int, int, int, tuple[int, int]]] = []
+        follow: dict[str, tuple[int | None, int | None]] | None = None
+        prev_i = -1
+        content = clause = 0
+        boundary, skip = BOUNDARY, _SKIP
+        for i, tok in enumerate(tokens):
+            if tok == boundary:
+                follow = None
+                clause += 1
+                continue
+            if tok == skip:
+                continue
+            content += 1
+            info = unigrams.get(tok)
+            j, g, affirmed_tok, row, follows, bits = (
+                info if info is not None else self._unigram(chars, tok)
+            )
+            if j is not None:
+                found = word_spots.get(j)
+                if found is None:
+                    word_spots[j] = [i]
+                else:
+                    found.append(i)
+            if g is not None:
+                groups.add(g)
+                found = cue_spots.get(g)
+                if found is None:
+                    cue_spots[g] = [i]
+                else:
+                    found.append(i)
+            if affirmed_tok:
+                affirmed.append(tok)
+                rows.append(row)
+            if bits is not None:
+                marks.append((i, content, clause, bits))
+            if follow is not None:
+                pair = follow.get(tok)
+                if pair is not None:
+                    j, g = pair
+                    if j is not None:
+                        found = word_spots.get(j)
+                        if found is None:
+                            word_spots[j] = [prev_i, i]
+                        else:
+                            found += (prev_i, i)
+                    if g is not None:
+                        groups.add(g)
+                        found = cue_spots.get(g)
+                        if found is None:
+                            cue_spots[g] = [prev_i, i]
+                        else:
+                            found += (prev_i, i)
             follow, prev_i = follows, i
+        counts = {j: len(found) for j, found in word_spots.items()}
+        for j in self._pair_columns.intersection(word_spots):
+            counts[j] //= 2
+        feats = NoteFeatures(counts, groups, affirmed, word_spots, cue_spots)
+        return self._finished(feats, marks, rows, chars)
+
+    def _finished(
+        self,
+        feats: NoteFeatures,
+        marks: list[tuple[int, int, int, tuple[int, int]]],
+        rows: list[int],
+        chars: _CharCache,
+    ) -> NoteFeatures:
+        """The pattern groups added, and the character rows kept when all are known."""
         if marks:
-            groups.update(column for column, _ in self._pattern_spots(marks))
-        feats = NoteFeatures(counts, groups, affirmed)
-        if spots:
-            feats.word_spots, feats.cue_spots = word_spots, cue_spots
+            feats.groups.update(column for column, _ in self._pattern_spots(marks))
         if -1 not in rows:  # (-1: a word met while its cache was being retired)
             feats.rows, feats.chars = rows, chars
         return feats
