@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate, chain, compress, count, repeat
-from operator import add, itemgetter, or_
+from itertools import accumulate, chain, compress, count
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, cast, overload
 
 import numpy as np
@@ -35,7 +35,6 @@ _CACHE_LIMIT = 200_000
 ChunkEntry = tuple[list[str], list[int], list[int]]
 _LINE_BREAK: ChunkEntry = ([BOUNDARY], [0], [0])  # a line break's entry (spans: ChunkSpans)
 _NUMERIC_START = frozenset("0123456789.")
-_NUMERIC_PREFIXES = tuple(_NUMERIC_START)  # (for ``str.startswith``)
 _WHITE = re.compile(r"(\s+)")  # ``\s`` is exactly ``str.split``'s white space
 
 
@@ -71,6 +70,7 @@ class Engine:
         self.deferred = frozenset(w for opts in self.multi.values() for k, _ in opts for w in k)
         self.second = frozenset(self.multi) | (self.deferred & frozenset(self.single))
         self.attention = self.second | {"person"}  # words _second_pass must look at
+        self.looks: tuple[dict[str, bool], dict[str, bool]] = ({}, {})  # ``_looks``' tables
         # Key starts that are nothing else ("the", "a"): the words that may follow them in a
         # key. Followed by anything else, such a word is copied as it is.
         self.gated = {
@@ -243,13 +243,7 @@ class Engine:
         attention = self.attention if collapse else second
         # Only numbers, jargon starts and "person" need a look; runs of other words are copied
         # as they are (the loop below would append them one by one).
-        # (a word needs a look when it is in ``attention`` or starts like a number)
-        looks = map(
-            or_,
-            map(attention.__contains__, words),
-            map(str.startswith, words, repeat(_NUMERIC_PREFIXES)),
-        )
-        spots = list(compress(range(len(words)), looks))
+        spots = list(compress(range(len(words)), self._looks(words, attention, collapse)))
         if not spots:
             return words, (starts or []), (ends or [])
         i, n = 0, len(words)
@@ -276,6 +270,19 @@ class Engine:
                 out_s.extend(starts[i:])  # type: ignore[index]
                 out_e.extend(ends[i:])  # type: ignore[index]
         return out_w, out_s, out_e
+
+    def _looks(self, words: list[str], attention: frozenset[str], collapse: bool) -> list[bool]:
+        """Per word: does the second pass need to look at it (in ``attention``, or starting
+        like a number)? Cached per word, one table per ``attention`` set."""
+        cache = self.looks[collapse]
+        flags: list[bool | None] = list(map(cache.get, words))
+        if None in flags:
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            for i, word in enumerate(words):
+                if flags[i] is None:
+                    flags[i] = cache[word] = word in attention or word[0] in _NUMERIC_START
+        return cast(list[bool], flags)
 
     def _second_step(
         self,
