@@ -89,7 +89,7 @@ class TriageModel:
         self._threshold_vec = np.array([self.thresholds[t] for t in MODEL_TAGS])
         self._threshold_list = [self.thresholds[t] for t in MODEL_TAGS]
         self._band_items = [(t, self.bands[t]) for t in MODEL_TAGS]
-        self._known_words = known_vocabulary(pipeline)
+        self._word_kinds = WordKinds(known_vocabulary(pipeline))
 
     @property
     def version(self) -> str:
@@ -101,7 +101,7 @@ class TriageModel:
         base = entries_from_rows(self.normalizer.jargon or [])
         clone = TriageModel(self.pipeline, self.thresholds, self.bands, dict(self.metadata))
         clone.normalizer = self.normalizer.with_jargon(merge_jargon(base, entries))
-        clone._known_words = self._known_words
+        clone._word_kinds = self._word_kinds
         clone.metadata["jargon_override"] = jargon_rows(entries)
         return clone
 
@@ -207,7 +207,7 @@ class TriageModel:
             routine *= 1.0 - p  # (what ``np.prod(1.0 - probs)`` computes, in the same order)
         results["routine"] = _tag_result(routine, True not in present, [], [], uncertain)
         prediction = object.__new__(Prediction)
-        words = recognized_words(note.tokens, self._known_words)
+        words = self._word_kinds.count(note.tokens)
         prediction.__dict__.update(tags=results, model_version=self.version, words=words)
         return prediction
 
@@ -231,13 +231,40 @@ def known_vocabulary(pipeline: Pipeline) -> frozenset[str]:
     return frozenset(known)
 
 
-def recognized_words(tokens: Sequence[str], known: frozenset[str]) -> tuple[int, int]:
-    """(recognized, content) of a note's normalized tokens: content words are alphabetic
-    tokens of two letters or more that are not stop words (function words, reporting verbs,
-    negation cues; demographic words were already made neutral); recognized ones are in
-    ``known``. Typos the normalizer restored count as the word they restore."""
-    content = [t for t in tokens if len(t) > 1 and t.isalpha() and t not in lexicon.STOPWORDS]
-    return sum(t in known for t in content), len(content)
+class WordKinds:
+    """Counts a note's content words and how many of them the model knows.
+
+    Content words are alphabetic tokens of two letters or more that are not stop words
+    (function words, reporting verbs, negation cues; demographic words were already made
+    neutral); recognized ones are in ``known``. Typos the normalizer restored count as the
+    word they restore. Each word's kind is cached (dispatch vocabulary repeats), so a note
+    costs two C-level passes over its tokens.
+    """
+
+    OTHER, UNKNOWN, KNOWN = 0, 1, 2
+    _LIMIT = 200_000
+
+    def __init__(self, known: frozenset[str]) -> None:
+        self.known = known
+        self.kinds: dict[str, int] = {}
+
+    def kind(self, token: str) -> int:
+        """OTHER, UNKNOWN or KNOWN for one normalized token (and cache it)."""
+        if len(token) < 2 or not token.isalpha() or token in lexicon.STOPWORDS:
+            found = self.OTHER
+        else:
+            found = self.KNOWN if token in self.known else self.UNKNOWN
+        if len(self.kinds) > self._LIMIT:
+            self.kinds.clear()
+        self.kinds[token] = found
+        return found
+
+    def count(self, tokens: Sequence[str]) -> tuple[int, int]:
+        """(recognized, content) of a note's normalized tokens."""
+        kinds = list(map(self.kinds.get, tokens))
+        if None in kinds:
+            kinds = [self.kind(t) if k is None else k for t, k in zip(tokens, kinds, strict=True)]
+        return kinds.count(self.KNOWN), len(kinds) - kinds.count(self.OTHER)
 
 
 def _tag_result(
