@@ -28,7 +28,7 @@ ACCESS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("GET", "/openapi.json"): (PUBLIC, ALL),
     ("GET", "/docs"): (PUBLIC, ALL),
     ("GET", "/docs/oauth2-redirect"): (PUBLIC, ALL),
-    ("GET", "/redoc"): (PUBLIC, ALL),
+    ("GET", "/docs/assets"): (PUBLIC, ALL),  # Swagger UI's files, served locally (no CDN)
     ("GET", "/healthz"): (PUBLIC, ALL),
     ("GET", "/readyz"): (PUBLIC, ALL),
     ("GET", "/readyz/triage"): (PUBLIC, ALL),
