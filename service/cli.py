@@ -121,7 +121,10 @@ def keys_list() -> None:
 
     db.upgrade_schema()
     with db.session_scope() as session:
-        for key in list_keys(session):
+        keys = list_keys(session)
+        if not keys:
+            typer.echo("no keys yet: triage keys create --role cad --name NAME", err=True)
+        for key in keys:
             state = "revoked" if key.revoked_at else "active"
             typer.echo(
                 f"{key.id}\t{key.role}\t{state}\t{key.created_at:%Y-%m-%d %H:%M}\t{key.name}"

@@ -47,6 +47,8 @@ def codes_list() -> None:
     db.upgrade_schema()
     with db.session_scope() as session:
         rows = session.scalars(select(CodeTable).order_by(CodeTable.version.desc())).all()
+        if not rows:
+            typer.echo("no code table stored (load one with: triage codes load FILE)", err=True)
         for index, table in enumerate(rows):
             state = "active" if index == 0 else "old"
             typer.echo(

@@ -101,7 +101,13 @@ def history_command() -> None:
 
     db.upgrade_schema()
     with db.session_scope() as session:
-        for row in list_policies(session):
+        rows = list_policies(session)
+        if not rows:
+            typer.echo(
+                "no policy activated yet: the service runs the policy file (TRIAGE_POLICY_PATH)",
+                err=True,
+            )
+        for row in rows:
             mark = "*" if row.is_active else " "
             typer.echo(
                 f"{mark} {row.id}\t{row.version}\t{row.activated_by}\t"

@@ -48,3 +48,17 @@ def test_every_command_has_help():
     for args in (["--help"], ["serve", "--help"], ["keys", "create", "--help"], ["db", "--help"]):
         result = subprocess.run([TRIAGE, *args], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0 and "Usage" in result.stdout, args
+
+
+def test_empty_lists_say_so_on_stderr_and_leave_stdout_empty(sqlite_url):
+    """`keys list`, `policy history` and `codes list` on a new database: a hint, not silence
+    (scripts reading stdout still get no rows)."""
+    hints = {
+        ("keys", "list"): "no keys yet",
+        ("policy", "history"): "no policy activated yet",
+        ("codes", "list"): "no code table stored",
+    }
+    for command, hint in hints.items():
+        done = _run(list(command), sqlite_url)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "" and hint in done.stderr, (command, done.stdout, done.stderr)
