@@ -90,9 +90,18 @@ def train(
     ] = 20.0,
     compare: Annotated[bool, typer.Option(help="Also compare candidate models on dev.")] = False,
     card: Annotated[Path | None, typer.Option(help="Model card Markdown to write.")] = None,
+    name: Annotated[
+        str, typer.Option(help="Model name: versions read <name>-<hash> (e.g. springfield).")
+    ] = "triage-default",
 ) -> None:
     """Train the classifier, choose thresholds (dev sets, else a validation split), save it."""
-    from training.pipeline_run import run_training
+    from training.pipeline_run import NAME_PATTERN, run_training
+
+    if not NAME_PATTERN.match(name):
+        raise typer.BadParameter(
+            f"{name!r}: 1-40 lowercase letters, digits or dashes, starting with a letter or digit",
+            param_hint="--name",
+        )
 
     missing = [str(p) for p in [*(dev or []), *(holdout or [])] if not p.exists()]
     if missing:  # the default sets may be absent (skipped); a file named here must exist

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -34,6 +35,9 @@ from training.train import (
 SYNTHETIC_TEST_N = 3_000
 # One hand-written note weighs this many generated ones (chosen on the dev sets).
 CORPUS_WEIGHT = 20.0
+DEFAULT_NAME = "triage-default"
+# A model name starts every version string (``<name>-<12 hex>``): registry, console, API.
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 CANDIDATES = [
     FeatureConfig(
@@ -66,6 +70,7 @@ def run_training(
     card: Path | None,
     corpus: Sequence[Path] = (),
     corpus_weight: float = CORPUS_WEIGHT,
+    name: str = DEFAULT_NAME,
 ) -> dict[str, Any]:
     """Train, evaluate, check fairness, write the artifact and its model card.
 
@@ -112,7 +117,7 @@ def run_training(
         extra["candidates"] = compare_candidates(
             train_all, val_set, pooled_dev, weights, generated_only=train_set
         )
-    meta = metadata(result, train_all, DEFAULT_CONFIG, "triage-default", extra)
+    meta = metadata(result, train_all, DEFAULT_CONFIG, name, extra)
     meta["card"] = build_card(meta)
     model = finalize(result, meta)
     save_model(model, out)

@@ -121,9 +121,12 @@ def test_run_training_with_hand_written_notes_and_candidates(tmp_path: Path) -> 
 
     again = run_training(
         out=tmp_path / "w.skops", dev=[dev_a, dev_b], holdout=[report], compare=False,
-        corpus=[corpus], corpus_weight=1.0, **common,
+        corpus=[corpus], corpus_weight=1.0, name="springfield", **common,
     )  # fmt: skip
     assert again["version"] != summary["version"]
+    assert summary["version"].startswith("triage-default-")
+    assert again["version"].startswith("springfield-")
+    assert load_model(tmp_path / "w.skops").metadata["name"] == "springfield"
 
 
 def test_train_refuses_a_named_evaluation_file_that_does_not_exist(tmp_path: Path) -> None:
@@ -140,4 +143,17 @@ def test_train_refuses_a_named_evaluation_file_that_does_not_exist(tmp_path: Pat
         result = CliRunner().invoke(app, args, env={"COLUMNS": "500"})
         assert result.exit_code == 2, result.output
         assert "file not found" in result.output and missing.name in result.output
+    assert not out.exists()
+
+
+def test_train_refuses_a_model_name_that_cannot_start_a_version(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    out = tmp_path / "never.skops"
+    for bad in ("Springfield PD", "-x", "a/b", "x" * 41):
+        args = ["train", "--n", "300", "--out", str(out), "--name", bad]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "500"})
+        assert result.exit_code == 2 and "--name" in result.output, (bad, result.output)
     assert not out.exists()
