@@ -243,10 +243,12 @@ class WordKinds:
 
     OTHER, UNKNOWN, KNOWN = 0, 1, 2
     _LIMIT = 200_000
+    # What a kind adds to a note's total: content words in the low 32 bits, known ones above.
+    _CODES = (0, 1, 1 + (1 << 32))
 
     def __init__(self, known: frozenset[str]) -> None:
         self.known = known
-        self.kinds: dict[str, int] = {}
+        self.codes: dict[str, int] = {}  # token -> its kind's code
 
     def kind(self, token: str) -> int:
         """OTHER, UNKNOWN or KNOWN for one normalized token (and cache it)."""
@@ -254,17 +256,20 @@ class WordKinds:
             found = self.OTHER
         else:
             found = self.KNOWN if token in self.known else self.UNKNOWN
-        if len(self.kinds) > self._LIMIT:
-            self.kinds.clear()
-        self.kinds[token] = found
+        if len(self.codes) > self._LIMIT:
+            self.codes.clear()
+        self.codes[token] = self._CODES[found]
         return found
 
     def count(self, tokens: Sequence[str]) -> tuple[int, int]:
-        """(recognized, content) of a note's normalized tokens."""
-        kinds = list(map(self.kinds.get, tokens))
-        if None in kinds:
-            kinds = [self.kind(t) if k is None else k for t, k in zip(tokens, kinds, strict=True)]
-        return kinds.count(self.KNOWN), len(kinds) - kinds.count(self.OTHER)
+        """(recognized, content) of a note's normalized tokens: one C-level sum of the
+        tokens' cached codes."""
+        try:
+            total = sum(map(self.codes.__getitem__, tokens))
+        except KeyError:
+            get, codes = self.codes.get, self._CODES
+            total = sum([c if (c := get(t)) is not None else codes[self.kind(t)] for t in tokens])
+        return total >> 32, total & 0xFFFFFFFF
 
 
 def _tag_result(
