@@ -44,6 +44,8 @@ UNKNOWN_STOPS = frozenset(
     "time address kind make model".split()
 )
 TRAILING_NEG = frozenset("negative none denied".split())
+_TRAILING_BACK = TRAILING_NEG | {"out", "nothing"}  # (built once, not per cue)
+_ALL_STOPS = HARD_STOPS | SOFT_STOPS
 TRAILING_NOT = frozenset(
     "seen observed found present involved noted reported indicated mentioned visible "
     "displayed shown suspected factor issue".split()
@@ -92,7 +94,7 @@ def _mark_negation(tokens: list[str], scopes: list[int], i: int) -> None:
     cue = tokens[i]
     nxt = tokens[i + 1] if i + 1 < len(tokens) else BOUNDARY
     trailing = _clause_end(tokens, i + 1) or (cue in ("none", "nothing") and nxt in TRAILING_NOT)
-    if trailing and cue in TRAILING_NEG | {"out", "nothing"}:
+    if trailing and cue in _TRAILING_BACK:
         _mark_back(tokens, scopes, i, NEGATED, BACK_WINDOW)
         return
     if cue in ("denied", "out") and i + 1 < len(tokens) and tokens[i + 1] in ("by", "per"):
@@ -103,7 +105,7 @@ def _mark_negation(tokens: list[str], scopes: list[int], i: int) -> None:
     long_scope = cue in DENIAL_CUES or (
         cue == "not" and i + 1 < len(tokens) and tokens[i + 1] in BELIEF_VERBS
     )
-    stops = HARD_STOPS if long_scope else HARD_STOPS | SOFT_STOPS
+    stops = HARD_STOPS if long_scope else _ALL_STOPS
     j = i + 1
     while j < len(tokens) and j <= i + 2 and tokens[j] in CUE_SUBJECT_VERB:
         j += 1

@@ -344,7 +344,7 @@ class FastScorer:
                         else:
                             found += (prev_i, i)
             follow, prev_i = follows, i
-        counts = {j: len(found) for j, found in word_spots.items()}
+        counts = dict(zip(word_spots, map(len, word_spots.values()), strict=True))
         for j in self._pair_columns.intersection(word_spots):
             counts[j] //= 2
         feats = NoteFeatures(counts, groups, affirmed, word_spots, cue_spots)
@@ -449,7 +449,7 @@ class FastScorer:
             feats.char_dots = dots
         if idx.size == 0:
             return np.zeros(self.n_tags), 0.0
-        dot = dots.sum(axis=0)
+        dot = np.add.reduce(dots, axis=0)  # (what ``.sum`` runs, without its wrapper)
         if not self.char_l2:
             return dot, 1.0
         size = len(self.char_vocab)
@@ -470,7 +470,9 @@ class FastScorer:
         """Cue-group logits from the note's cue columns."""
         if self.cue_vec is None:
             return np.zeros(self.n_tags)
-        return self.cue_w[sorted(present)].sum(axis=0) if present else np.zeros(self.n_tags)
+        if not present:
+            return np.zeros(self.n_tags)
+        return np.add.reduce(self.cue_w[sorted(present)], axis=0)  # (``.sum(axis=0)``)
 
     def logits(self, doc: str) -> np.ndarray:
         """Calibrated logits of one normalized note."""
