@@ -238,7 +238,7 @@ class WordKinds:
     (function words, reporting verbs, negation cues; demographic words were already made
     neutral); recognized ones are in ``known``. Typos the normalizer restored count as the
     word they restore. Each word's kind is cached (dispatch vocabulary repeats), so a note
-    costs two C-level passes over its tokens.
+    costs one C-level pass over its tokens.
     """
 
     OTHER, UNKNOWN, KNOWN = 0, 1, 2
