@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(default=2, ge=1)
     db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
     journal_replay_interval_seconds: float = Field(default=1.0, gt=0)
+    # Cap on the outage journal's segments in TRIAGE_JOURNAL_DIR: past it triage answers 503
+    # rather than fill the disk the database and the logs may share.
+    journal_max_mb: float = Field(default=1024.0, gt=0)
     auth_cache_seconds: float = Field(default=3600.0, ge=0)
     rate_limit_requests: int = Field(default=30_000, ge=0)  # per key and window; 0: off
     rate_limit_window_seconds: int = Field(default=60, gt=0)

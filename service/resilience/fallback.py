@@ -87,13 +87,23 @@ def _number_provisionally(candidate: Recommendation) -> None:
 def journal_recommendation(candidate: Recommendation) -> Recommendation:
     """Store ``candidate`` durably in the journal (fsync'd) and return what to answer.
 
-    Raises 503 when the journal cannot be written either: nothing is acknowledged then.
+    Raises 503 when the journal cannot be written either, or already holds
+    ``TRIAGE_JOURNAL_MAX_MB`` of records not yet replayed: nothing is acknowledged then.
     """
-    journal = get_journal(get_settings().journal_dir)
+    settings = get_settings()
+    journal = get_journal(settings.journal_dir)
     with outage_index.lock:
         retry = _journaled_retry(candidate)
         if retry is not None:
             return retry
+        if journal.size_bytes() >= settings.journal_max_mb * 1024 * 1024:
+            log.error("journal_full", max_mb=settings.journal_max_mb)
+            raise ServiceError(
+                503,
+                "storage_unavailable",
+                "the database is unreachable and the local journal is full (TRIAGE_JOURNAL_MAX_MB)",
+                headers={"Retry-After": "5"},
+            )
         _number_provisionally(candidate)
         candidate.created_at = candidate.created_at or utcnow()
         candidate.decision_state = candidate.decision_state or "pending"

@@ -74,6 +74,14 @@ class Journal:
             self._close()
             return path
 
+    def size_bytes(self) -> int:
+        """Bytes held by every segment in the directory (all processes', not yet replayed)."""
+        total = 0
+        for path in self.segments():
+            with contextlib.suppress(FileNotFoundError):  # replayed and deleted meanwhile
+                total += path.stat().st_size
+        return total
+
     def segments(self) -> list[Path]:
         """Every segment in the directory, oldest first (names start with the creation time)."""
         if not self.directory.is_dir():

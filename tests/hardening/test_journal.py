@@ -170,3 +170,30 @@ def test_a_segment_with_a_corrupt_line_is_replayed_and_kept_aside(configured, tm
     assert _count(id=good.id) == 1
     assert not segment.exists()
     assert segment.with_suffix(".corrupt").exists()
+
+
+def test_a_full_journal_answers_503_and_acknowledges_nothing(tmp_path, monkeypatch):
+    """Past TRIAGE_JOURNAL_MAX_MB an outage answer is a 503 (retry later), not a filled disk:
+    nothing is written or acknowledged, and the journal frees up once replayed."""
+    import pytest
+
+    from service.config import get_settings
+    from service.errors import ServiceError
+    from service.resilience.fallback import journal_recommendation
+
+    directory = tmp_path / "journal"
+    monkeypatch.setenv("TRIAGE_JOURNAL_DIR", str(directory))
+    monkeypatch.setenv("TRIAGE_JOURNAL_MAX_MB", str(1 / 1024))  # 1 KB: under one record
+    get_settings.cache_clear()
+    try:
+        journal_recommendation(make_row())
+        journal = Journal(directory)
+        size = journal.size_bytes()
+        assert size >= 1024  # the first record was written (the journal was empty) and fills it
+        with pytest.raises(ServiceError) as refused:
+            journal_recommendation(make_row())
+        assert refused.value.status == 503 and "journal is full" in str(refused.value)
+        assert journal.size_bytes() == size  # the refused record was not written
+        assert sum(len(read_segment(p).records) for p in journal.segments()) == 1
+    finally:
+        get_settings.cache_clear()
