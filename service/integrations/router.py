@@ -20,6 +20,7 @@ from service.integrations.schemas import (
     DeliveryList,
     DeliveryOut,
     DeliveryStatus,
+    RedeliverIn,
     WebhookCreated,
     WebhookIn,
     WebhookList,
@@ -226,5 +227,25 @@ def list_deliveries(
     """Deliveries to an endpoint, newest first: status, attempts, last HTTP status or error."""
     with session_scope() as session:
         rows = webhooks.list_deliveries(session, webhook_id, status=delivery_status, limit=limit)
+        items = [DeliveryOut(**webhooks.delivery_view(d, e)) for d, e in rows]
+    return DeliveryList(items=items)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/redeliver",
+    response_model=DeliveryList,
+    responses=ERROR_RESPONSES,
+    tags=["webhooks"],
+)
+def redeliver_deliveries(
+    webhook_id: WebhookId,
+    principal: AdminKey,
+    body: Annotated[RedeliverIn | None, Body()] = None,
+) -> DeliveryList:
+    """Queue the endpoint's failed deliveries again (all, or ``delivery_ids``), e.g. after the
+    receiver was down longer than the retries lasted; answers the deliveries queued."""
+    ids = body.delivery_ids if body is not None else None
+    with session_scope(write=True) as session:
+        rows = webhooks.redeliver(session, webhook_id, ids)
         items = [DeliveryOut(**webhooks.delivery_view(d, e)) for d, e in rows]
     return DeliveryList(items=items)

@@ -78,3 +78,11 @@ class DeliveryOut(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
+
+
+class RedeliverIn(BaseModel):
+    """Which failed deliveries to queue again; none listed: every failed one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delivery_ids: list[int] | None = Field(default=None, max_length=1000)

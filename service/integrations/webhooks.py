@@ -215,6 +215,33 @@ def list_deliveries(
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
+def redeliver(
+    session: Session, endpoint_id: str, delivery_ids: list[int] | None
+) -> list[tuple[WebhookDelivery, WebhookEvent]]:
+    """Queue an active endpoint's failed deliveries again (all of them, or those listed):
+    pending, due now, with a fresh allowance of attempts; the last error stays until the next
+    try. Deliveries that did not fail (delivered, pending, cancelled) are left alone."""
+    get_endpoint(session, endpoint_id)
+    query = (
+        select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "failed")
+        .order_by(WebhookDelivery.id)
+        .with_for_update(of=WebhookDelivery)
+    )
+    if delivery_ids is not None:
+        query = query.where(WebhookDelivery.id.in_(delivery_ids))
+    rows = [(row[0], row[1]) for row in session.execute(query)]
+    now = utcnow()
+    for delivery, _event in rows:
+        delivery.status = "pending"
+        delivery.attempts = 0
+        delivery.next_attempt_at = now
+        delivery.lease_until = None
+        delivery.lease_token = None
+    return rows
+
+
 # --- the outbox ----------------------------------------------------------------------------
 
 

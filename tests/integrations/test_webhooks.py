@@ -183,6 +183,52 @@ def test_a_delivery_that_keeps_failing_stops_after_max_attempts(client, make_key
     assert len(failed.json()["items"]) == 1
 
 
+def test_failed_deliveries_can_be_queued_again_once_the_receiver_is_back(
+    client, make_key, monkeypatch
+):
+    """A receiver down longer than the retries last: its failed deliveries are redelivered on
+    an admin's request (all, or the listed ones), signed as before, and nothing else moves."""
+    admin, cad = make_key("admin"), make_key("cad")
+    worker = client.app.state.webhook_worker
+    monkeypatch.setattr(worker.settings, "webhook_max_attempts", 2)
+    with running_receiver(always_fail=True) as rx:
+        hook = _register(client, admin, rx.url)
+        rx.secret = hook["secret"]
+        for call_id in ("W-R1", "W-R2"):
+            body = {"call_id": call_id, "narrative": NOTE}
+            assert client.post("/v1/triage", json=body, headers=auth(cad)).status_code == 200
+        failed = _wait_deliveries(
+            client, admin, hook["id"],
+            lambda xs: len(xs) == 2 and all(x["status"] == "failed" for x in xs),
+        )  # fmt: skip
+        assert [x["status"] for x in failed] == ["failed", "failed"]
+        url = f"/v1/webhooks/{hook['id']}/deliveries/redeliver"
+        rx.always_fail, rx.fail_first = False, False  # the receiver is back
+        first = min(x["id"] for x in failed)
+        one = client.post(url, json={"delivery_ids": [first]}, headers=auth(admin))
+        assert one.status_code == 200, one.text
+        assert [(x["id"], x["status"], x["attempts"]) for x in one.json()["items"]] == [
+            (first, "pending", 0)
+        ]
+        rx.wait_for(lambda r: len(r.events) == 1)
+        items = _wait_deliveries(
+            client, admin, hook["id"],
+            lambda xs: {x["id"]: x["status"] for x in xs}[first] == "delivered",
+        )  # fmt: skip
+        statuses = {x["id"]: (x["status"], x["attempts"]) for x in items}
+        assert statuses[first] == ("delivered", 1)
+        assert [s for i, s in statuses.items() if i != first] == [("failed", 2)]
+        rest = client.post(url, headers=auth(admin))  # no body: every failed one
+        assert [x["status"] for x in rest.json()["items"]] == ["pending"]
+        rx.wait_for(lambda r: len(r.events) == 2)
+        again = client.post(url, headers=auth(admin))
+        assert again.status_code == 200 and again.json()["items"] == []  # none failed now
+    assert rx.bad_signatures == 0
+    assert client.post(url, headers=auth(cad)).status_code == 403
+    missing = client.post("/v1/webhooks/wh_missing/deliveries/redeliver", headers=auth(admin))
+    assert missing.status_code in (404, 422)
+
+
 def test_deleting_an_endpoint_cancels_its_pending_deliveries(client, make_key):
     admin, cad = make_key("admin"), make_key("cad")
     client.app.state.webhook_worker.stop()
