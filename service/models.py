@@ -210,6 +210,9 @@ class WebhookEndpoint(Base):
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str | None] = mapped_column(String(200))
     secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the previous secret signs too (a second v1), until this time.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     include_narrative: Mapped[bool] = mapped_column(Boolean, default=False)
     event_types: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

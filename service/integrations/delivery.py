@@ -26,7 +26,12 @@ from sqlalchemy.orm import Session
 from service import __version__
 from service.db import is_sqlite, session_scope
 from service.integrations.settings import IntegrationSettings
-from service.integrations.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
+from service.integrations.webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    signature_header,
+    signing_secrets,
+)
 from service.models import Decision, Recommendation, WebhookDelivery, WebhookEndpoint, utcnow
 from service.models import WebhookEvent as EventRow
 from service.recommendations.service import as_utc
@@ -232,9 +237,10 @@ class DeliveryWorker:
             if endpoint is not None and evt is not None and endpoint.deleted_at is None:
                 body = event_body(session, evt, endpoint)
                 attempt = delivery.attempts + 1
+                current, *previous = signing_secrets(endpoint)
                 headers = {
                     "Content-Type": "application/json",
-                    SIGNATURE_HEADER: signature_header(endpoint.secret, body),
+                    SIGNATURE_HEADER: signature_header(current, body, also=previous),
                     EVENT_ID_HEADER: evt.id,
                     "Triage-Event-Type": evt.event_type,
                     "Triage-Delivery-Attempt": str(attempt),

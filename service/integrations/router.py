@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Body, FastAPI, Path, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +22,7 @@ from service.integrations.schemas import (
     DeliveryOut,
     DeliveryStatus,
     RedeliverIn,
+    RotateSecretIn,
     WebhookCreated,
     WebhookIn,
     WebhookList,
@@ -62,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             worker.stop()
 
 
+log = structlog.get_logger("service.integrations")
 router = APIRouter(prefix="/v1", lifespan=lifespan)
 WebhookId = Annotated[str, Path(min_length=1, max_length=40)]
 EIDO_EXAMPLE = {
@@ -249,3 +252,25 @@ def redeliver_deliveries(
         rows = webhooks.redeliver(session, webhook_id, ids)
         items = [DeliveryOut(**webhooks.delivery_view(d, e)) for d, e in rows]
     return DeliveryList(items=items)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret",
+    response_model=WebhookCreated,
+    responses=ERROR_RESPONSES,
+    tags=["webhooks"],
+)
+def rotate_webhook_secret(
+    webhook_id: WebhookId,
+    principal: AdminKey,
+    body: Annotated[RotateSecretIn | None, Body()] = None,
+) -> WebhookCreated:
+    """A new signing secret, shown only in this answer. Deliveries carry a signature by the new
+    secret and, for ``overlap_hours`` (default 24), a second ``v1`` by the previous one, so the
+    receiver can switch secrets without rejecting an event."""
+    overlap = (body or RotateSecretIn()).overlap_hours
+    with session_scope(write=True) as session:
+        endpoint, secret = webhooks.rotate_secret(session, webhook_id, overlap)
+        out = _webhook_out(endpoint)
+    log.info("webhook_secret_rotated", webhook_id=webhook_id, by=principal.key_id)
+    return WebhookCreated(**out, secret=secret)

@@ -80,6 +80,14 @@ class DeliveryList(BaseModel):
     items: list[DeliveryOut]
 
 
+class RotateSecretIn(BaseModel):
+    """How long the previous secret keeps signing beside the new one (0: stop at once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overlap_hours: float = Field(default=24.0, ge=0, le=168)
+
+
 class RedeliverIn(BaseModel):
     """Which failed deliveries to queue again; none listed: every failed one."""
 

@@ -26,7 +26,8 @@ import secrets
 import threading
 import time
 import weakref
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,10 +65,41 @@ def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The ``Triage-Signature`` value: ``t=<unix seconds>,v1=<hex HMAC>``."""
+def signature_header(
+    secret: str, body: bytes, timestamp: int | None = None, *, also: Sequence[str] = ()
+) -> str:
+    """The ``Triage-Signature`` value: ``t=<unix seconds>,v1=<hex HMAC>``, plus one more
+    ``v1`` per secret in ``also`` (the previous secret while a rotation overlaps)."""
     stamp = int(time.time()) if timestamp is None else timestamp
-    return f"t={stamp},v1={compute_signature(secret, stamp, body)}"
+    signatures = [compute_signature(key, stamp, body) for key in (secret, *also)]
+    return f"t={stamp}," + ",".join(f"v1={sig}" for sig in signatures)
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
+    """The secrets that sign a delivery now: the current one, then the previous one until its
+    overlap ends."""
+    keys = [endpoint.secret]
+    until = endpoint.previous_secret_until
+    if endpoint.previous_secret and until is not None:
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+        if (now or utcnow()) < until:
+            keys.append(endpoint.previous_secret)
+    return keys
+
+
+def rotate_secret(
+    session: Session, endpoint_id: str, overlap_hours: float
+) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret for an active endpoint (shown once); the old one keeps signing
+    alongside it for ``overlap_hours`` so the receiver can switch without missing an event."""
+    endpoint = get_endpoint(session, endpoint_id)
+    secret = new_secret()
+    endpoint.previous_secret = endpoint.secret if overlap_hours > 0 else None
+    endpoint.previous_secret_until = (
+        utcnow() + timedelta(hours=overlap_hours) if overlap_hours > 0 else None
+    )
+    endpoint.secret = secret
+    return endpoint, secret
 
 
 def verify_signature(

@@ -57,6 +57,7 @@ ACCESS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("DELETE", "/v1/webhooks/{webhook_id}"): (BEARER, frozenset({"admin"})),
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): (BEARER, frozenset({"admin"})),
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/redeliver"): (BEARER, frozenset({"admin"})),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): (BEARER, frozenset({"admin"})),
     ("GET", "/v1/models"): (BEARER, frozenset({"analyst", "admin"})),
     ("GET", "/v1/models/{version}"): (BEARER, frozenset({"analyst", "admin"})),
     ("POST", "/v1/models"): (BEARER, frozenset({"admin"})),

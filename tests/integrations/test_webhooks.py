@@ -229,6 +229,55 @@ def test_failed_deliveries_can_be_queued_again_once_the_receiver_is_back(
     assert missing.status_code in (404, 422)
 
 
+def test_a_rotated_secret_signs_at_once_and_the_old_one_only_during_the_overlap(client, make_key):
+    """Rotation gives a new secret once; during the overlap a receiver still holding the old
+    secret verifies every event too (a second v1), after it only the new one works."""
+    admin, cad = make_key("admin"), make_key("cad")
+    with running_receiver(fail_first=False) as rx:
+        hook = _register(client, admin, rx.url)
+        old = hook["secret"]
+        url = f"/v1/webhooks/{hook['id']}/rotate-secret"
+        rotated = client.post(url, json={"overlap_hours": 1}, headers=auth(admin))
+        assert rotated.status_code == 200, rotated.text
+        new = rotated.json()["secret"]
+        assert new != old and rotated.json()["id"] == hook["id"]
+        assert "secret" not in client.get(f"/v1/webhooks/{hook['id']}", headers=auth(admin)).json()
+        rx.secret = old  # the receiver has not switched yet: still verifies
+        client.post("/v1/triage", json={"call_id": "W-S1", "narrative": NOTE}, headers=auth(cad))
+        rx.wait_for(lambda r: len(r.events) == 1)
+        header, body = rx.signed[-1]
+        assert header.count("v1=") == 2
+        assert verify_signature(new, header, body) and verify_signature(old, header, body)
+        # Overlap 0: the previous secret stops signing at once.
+        again = client.post(url, json={"overlap_hours": 0}, headers=auth(admin)).json()["secret"]
+        rx.secret = again
+        client.post("/v1/triage", json={"call_id": "W-S2", "narrative": NOTE}, headers=auth(cad))
+        rx.wait_for(lambda r: len(r.events) == 2)
+        header, body = rx.signed[-1]
+        assert header.count("v1=") == 1 and verify_signature(again, header, body)
+        assert not verify_signature(new, header, body) and not verify_signature(old, header, body)
+    assert rx.bad_signatures == 0
+    assert client.post(url, headers=auth(cad)).status_code == 403
+    too_long = client.post(url, json={"overlap_hours": 500}, headers=auth(admin))
+    assert too_long.status_code == 422
+
+
+def test_the_previous_secret_stops_signing_when_its_overlap_ends():
+    from datetime import UTC, datetime, timedelta
+
+    from service.integrations.webhooks import signing_secrets
+    from service.models import WebhookEndpoint
+
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    endpoint = WebhookEndpoint(
+        secret="new", previous_secret="old", previous_secret_until=now + timedelta(hours=1)
+    )
+    assert signing_secrets(endpoint, now) == ["new", "old"]
+    assert signing_secrets(endpoint, now + timedelta(hours=1)) == ["new"]
+    endpoint.previous_secret_until = (now + timedelta(minutes=5)).replace(tzinfo=None)  # SQLite
+    assert signing_secrets(endpoint, now) == ["new", "old"]
+
+
 def test_deleting_an_endpoint_cancels_its_pending_deliveries(client, make_key):
     admin, cad = make_key("admin"), make_key("cad")
     client.app.state.webhook_worker.stop()

@@ -70,13 +70,17 @@ def test_upgrade_skips_alembic_only_when_the_schema_is_at_head(database_url):
     db.upgrade_schema(database_url)
     assert db.schema_is_current(engine)
     (head,) = db.script_heads() or ()
-    with engine.begin() as conn:  # as if the last migration had not run yet
+    with engine.begin() as conn:  # as if the last two migrations had not run yet
         conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
         conn.execute(text("DROP TABLE policy_versions"))
+        for column in ("previous_secret", "previous_secret_until"):
+            conn.execute(text(f"ALTER TABLE webhook_endpoints DROP COLUMN {column}"))
     assert not db.schema_is_current(engine)
-    db.upgrade_schema(database_url)  # the full Alembic path runs the missing migration
+    db.upgrade_schema(database_url)  # the full Alembic path runs the missing migrations
     assert db.schema_is_current(engine)
     with engine.connect() as conn:
         assert inspect(conn).has_table("policy_versions")
+        columns = {c["name"] for c in inspect(conn).get_columns("webhook_endpoints")}
+        assert {"previous_secret", "previous_secret_until"} <= columns
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     db.dispose_engines()
