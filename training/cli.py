@@ -170,7 +170,6 @@ def score(
     model_version per note, in input order (scores only, no evidence)."""
     from service.classifier import load_model
     from service.config import get_settings
-    from training.dataio import DataError
     from training.score import count_rows, score_file, stderr_progress
 
     settings = get_settings()
@@ -182,16 +181,14 @@ def score(
         raise typer.Exit(2) from exc
     advance, close = stderr_progress(count_rows(data)) if progress else (None, lambda: None)
     try:
-        summary = score_file(
-            data, out, loaded, path, workers=workers, text_column=text_column,
-            id_column=id_column, chunk_size=chunk_size, jargon_file=settings.jargon_file,
-            progress=advance,
-        )  # fmt: skip
-    except DataError as exc:
+        with _data_errors():
+            summary = score_file(
+                data, out, loaded, path, workers=workers, text_column=text_column,
+                id_column=id_column, chunk_size=chunk_size, jargon_file=settings.jargon_file,
+                progress=advance,
+            )  # fmt: skip
+    finally:
         close()
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    close()
     typer.echo(f"scored {summary.notes} notes with {summary.model_version} into {summary.out}")
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,10 +80,8 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> l
     overlap ends."""
     keys = [endpoint.secret]
     until = endpoint.previous_secret_until
-    if endpoint.previous_secret and until is not None:
-        until = until if until.tzinfo else until.replace(tzinfo=UTC)
-        if (now or utcnow()) < until:
-            keys.append(endpoint.previous_secret)
+    if endpoint.previous_secret and until is not None and (now or utcnow()) < as_utc(until):
+        keys.append(endpoint.previous_secret)
     return keys
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.models import PolicyVersion
 from service.policy.conditions import describe
 from service.policy.loader import Policy
+from service.recommendations.service import as_utc
 
 MAX_POLICY_CHARS = 200_000
 
@@ -56,15 +57,10 @@ class PolicyVersionOut(BaseModel):
             content_hash=row.content_hash,
             source=row.source,
             activated_by=row.activated_by,
-            activated_at=_utc(row.activated_at),
-            deactivated_at=_utc(row.deactivated_at) if row.deactivated_at else None,
+            activated_at=as_utc(row.activated_at),
+            deactivated_at=as_utc(row.deactivated_at) if row.deactivated_at else None,
             is_active=row.is_active,
         )
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite gives back naive times (stored in UTC): answer them as UTC, like the other APIs."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PolicyVersionDetail(PolicyVersionOut):

@@ -21,6 +21,11 @@ def default() -> Policy:
     return load_default_policy()
 
 
+@pytest.fixture(scope="module")
+def model():  # type: ignore[no-untyped-def]
+    return load_model(get_settings().model_path)
+
+
 def counted(words: tuple[int, int] | None, present: frozenset[str] = frozenset()) -> object:
     return dataclasses.replace(prediction(present), words=words)
 
@@ -79,10 +84,9 @@ def test_the_share_is_policy_configurable_and_can_be_switched_off(default: Polic
         ("10-32 / 10-52F 1234 MAIN ST, 2 B/M 20S", False),
     ],
 )
-def test_the_shipped_model_counts_words_the_policy_reads(
-    default: Policy, note: str, review: bool
+def test_the_shipped_model_counts_words_the_policy_reads(  # type: ignore[no-untyped-def]
+    default: Policy, model, note: str, review: bool
 ) -> None:
-    model = load_model(get_settings().model_path)
     found = decide(default, model.classify(note), call_type=None, narrative=note).review_reasons
     assert any("words" in reason for reason in found) == review, found
 
