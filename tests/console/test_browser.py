@@ -193,8 +193,11 @@ def _run(browser, url: str, keys: dict[str, str]) -> None:  # type: ignore[no-un
 
     # Sign out, then be refused.
     cookie = next(c for c in dispatcher.context.cookies() if c["name"] == "triage_console")
-    dispatcher.click("#sign-out")
-    dispatcher.wait_for_url(url + "/console/login?signed_out=true")
+    # (In 2 of about 10 full-suite runs the sign-out's navigation took over 15 s, never when
+    # this file runs alone; the cause is not found yet. The wait is bounded at 45 s so the
+    # rest of the check still runs; the delay itself is tracked in the closing note.)
+    with dispatcher.expect_navigation(url=url + "/console/login?signed_out=true", timeout=45_000):
+        dispatcher.click("#sign-out")
     dispatcher.goto(url + "/console")
     assert dispatcher.url.endswith("/console/login")
     status = dispatcher.evaluate("fetch('/console/events').then(r => r.status)")
