@@ -22,6 +22,7 @@
   let detailTicket = 0;
   let detailTimer = null;
   let source = null;
+  let signingOut = false;
 
   // ---- small helpers ----------------------------------------------------------------
   function rows() {
@@ -50,7 +51,9 @@
 
   function signedOut() {
     if (source) source.close();
-    window.location.assign("/console/login");
+    // The dispatcher's own sign-out is already navigating to the signed-out page; the stream
+    // noticing the ended session must not replace that navigation.
+    if (!signingOut) window.location.assign("/console/login");
   }
 
   function setLive(state, text) {
@@ -312,6 +315,11 @@
 
   document.addEventListener("submit", function (event) {
     const form = event.target;
+    if (form.classList && form.classList.contains("signout")) {
+      signingOut = true;
+      if (source) source.close();
+      return;
+    }
     if (!form.classList || !form.classList.contains("decision-form")) return;
     event.preventDefault();
     submitDecision(form);
