@@ -34,7 +34,7 @@ from training.train import (
 
 SYNTHETIC_TEST_N = 3_000
 # One hand-written note weighs this many generated ones (chosen on the dev sets).
-CORPUS_WEIGHT = 20.0
+CORPUS_WEIGHT = 40.0
 DEFAULT_NAME = "triage-default"
 # A model name starts every version string (``<name>-<12 hex>``): registry, console, API.
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")

@@ -80,7 +80,7 @@ def mark_scopes(tokens: list[str]) -> list[int]:
         elif tok in ("ruled", "rule") and nxt == "out":
             _mark_negation(tokens, scopes, i + 1)
         elif tok == "?":
-            _mark_back(tokens, scopes, i, UNKNOWN, 1)
+            _mark_back(tokens, scopes, i, UNKNOWN, BACK_WINDOW)
     return scopes
 
 

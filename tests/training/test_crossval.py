@@ -10,7 +10,7 @@ import pytest
 
 from service.classifier import load_model
 from service.classifier.model import TriageModel
-from training.crossval import cross_set, headline, main, thresholds_on
+from training.crossval import _writer_fold, by_writer, cross_set, headline, main, thresholds_on
 from training.dataio import load_labeled
 
 DEVSET = Path("training/devset")
@@ -49,3 +49,32 @@ def test_command_prints_headline_and_writes_json(tmp_path: Path, capsys) -> None
     figures = headline(full)
     assert json.dumps(figures) in printed
     assert figures["notes"] == 744 and 0.5 < figures["macro_f1"] <= 1.0
+
+
+def test_by_writer_scores_each_writer_with_a_model_trained_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = []
+    for letter in "abc":
+        lines = Path(f"training/corpus/written-{letter}.jsonl").read_text().splitlines()
+        corpus.append(tmp_path / f"written-{letter}.jsonl")
+        corpus[-1].write_text("\n".join(lines[:40]) + "\n")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("\n".join((DEVSET / "dev.jsonl").read_text().splitlines()[:80]) + "\n")
+    result = by_writer(corpus, [dev], weight=10.0, c=3.0, n=400)
+    assert result["summary"]["n"] == 120
+    assert set(result["macro_f1_per_writer"]) == {"written-a", "written-b", "written-c"}
+    # The fold that leaves a writer out reads that writer's file once: to score it.
+    import training.crossval as crossval
+
+    read: list[Path] = []
+
+    def spy(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        read.append(Path(path))
+        return load_labeled(path, *args, **kwargs)
+
+    monkeypatch.setattr(crossval, "load_labeled", spy)
+    truth, pred, _probs, kinds = _writer_fold(corpus[0], corpus, [dev], 10.0, 3.0, 400)
+    assert len(truth) == len(pred) == len(kinds) == 40
+    assert read.count(corpus[0]) == 1 and read[-1] == corpus[0]
+    assert read.count(corpus[1]) == read.count(corpus[2]) == 1

@@ -79,6 +79,12 @@ def _dev(notes):  # noqa: ANN001, ANN202
     return notes.texts, notes.labels, notes.kinds
 
 
+def head(source: Path, n: int, target: Path) -> Path:
+    """The first ``n`` lines of ``source``, written to ``target``."""
+    target.write_text("".join(source.read_text().splitlines(keepends=True)[:n]))
+    return target
+
+
 def test_run_training_with_hand_written_notes_and_candidates(tmp_path: Path) -> None:
     """triage train's whole run: generated + hand-written notes (weighted), thresholds on the
     pooled dev files, every set reported by file name, the candidate table, and a version
@@ -88,11 +94,6 @@ def test_run_training_with_hand_written_notes_and_candidates(tmp_path: Path) -> 
     from training.pipeline_run import run_training
 
     root = Path(__file__).resolve().parents[2]
-
-    def head(source: Path, n: int, target: Path) -> Path:
-        target.write_text("".join(source.read_text().splitlines(keepends=True)[:n]))
-        return target
-
     corpus = head(root / "training/corpus/written-a.jsonl", 60, tmp_path / "corpus.jsonl")
     dev_a = head(root / "training/devset/dev.jsonl", 60, tmp_path / "dev_a.jsonl")
     dev_b = head(root / "training/devset/dev2.jsonl", 40, tmp_path / "dev_b.jsonl")
@@ -157,3 +158,25 @@ def test_train_refuses_a_model_name_that_cannot_start_a_version(tmp_path: Path) 
         result = CliRunner().invoke(app, args, env={"COLUMNS": "500"})
         assert result.exit_code == 2 and "--name" in result.output, (bad, result.output)
     assert not out.exists()
+
+
+def test_train_command_versions_the_model_by_name_with_the_default_corpus_weight(
+    tmp_path: Path,
+) -> None:
+    """``triage train --name`` reaches the artifact; the corpus weight defaults to 40."""
+    from typer.testing import CliRunner
+
+    from service.cli import app
+    from training.pipeline_run import CORPUS_WEIGHT
+
+    root = Path(__file__).resolve().parents[2]
+    corpus = head(root / "training/corpus/written-b.jsonl", 40, tmp_path / "corpus.jsonl")
+    dev = head(root / "training/devset/dev.jsonl", 60, tmp_path / "dev.jsonl")
+    out = tmp_path / "agency.skops"
+    args = ["train", "--n", "400", "--seed", "5", "--out", str(out), "--name", "springfield",
+            "--corpus", str(corpus), "--dev", str(dev), "--holdout", str(dev)]  # fmt: skip
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "500"})
+    assert result.exit_code == 0, result.output
+    model = load_model(out)
+    assert model.version.startswith("springfield-") and model.metadata["name"] == "springfield"
+    assert model.metadata["hand_written"]["weight"] == CORPUS_WEIGHT == 40.0
