@@ -444,9 +444,6 @@ _PROPERTY_WORDS = (
     "donated",
     "donation",
     "collection",
-    "shop",
-    "store",
-    "range",
     "registered",
     "permit",
     "license",
@@ -684,3 +681,8 @@ PATTERNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_work": (_TOOLS, _WORK_WORDS),
     "work_tool": (_WORK_WORDS, _TOOLS),
 }
+# A cue word is part of a name only right next to the place word ("SMOKING GUN BBQ", "GUNS &
+# AMMO"): "A GUN IN FRONT OF THE LIQUOR STORE" is a man with a gun, not a gun store.
+PATTERN_WINDOWS = {"cue_in_name": 2}
+# ("store", "shop" and "range" are place words only: "GUN STORE" is a name, caught next to the
+# cue; as property words they made "A GUN IN FRONT OF THE STORE" read as merchandise.)

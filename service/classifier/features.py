@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .cue_lexicon import CUE_GROUPS, PATTERN_WINDOW, PATTERNS
+from .cue_lexicon import CUE_GROUPS, PATTERN_WINDOW, PATTERN_WINDOWS, PATTERNS
 from .tokens import BOUNDARY
 
 SCOPED_PREFIXES = ("neg_", "unk_")
@@ -111,14 +111,19 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
             self.__dict__["_index"] = index
         return index
 
-    def patterns(self) -> list[tuple[int, frozenset[str], frozenset[str]]]:
-        """(column, first words, second words) of each pattern group (built on first use,
-        never persisted)."""
+    def patterns(self) -> list[tuple[int, frozenset[str], frozenset[str], int]]:
+        """(column, first words, second words, window) of each pattern group (built on first
+        use, never persisted)."""
         patterns = self.__dict__.get("_patterns")
         if patterns is None:
             names = self.group_names_.tolist()
             patterns = [
-                (names.index(name), frozenset(a), frozenset(b))
+                (
+                    names.index(name),
+                    frozenset(a),
+                    frozenset(b),
+                    PATTERN_WINDOWS.get(name, PATTERN_WINDOW),
+                )
                 for name, (a, b) in PATTERNS.items()
                 if name in names
             ]
@@ -136,7 +141,7 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
         patterns = self.patterns()
         if self.__dict__["_first_words"].isdisjoint(tokens):
             return spots  # no pattern's first word: nothing can match
-        for column, first, second in patterns:
+        for column, first, second, window in patterns:
             if first.isdisjoint(tokens):
                 continue  # no first word: this pattern cannot match
             last: tuple[int, int] | None = None  # (content index, position) of a first word
@@ -148,7 +153,7 @@ class CueGroupVectorizer(TransformerMixin, BaseEstimator):
                 if tok == SKIP:
                     continue
                 content += 1
-                if tok in second and last is not None and content - last[0] <= PATTERN_WINDOW:
+                if tok in second and last is not None and content - last[0] <= window:
                     spots.append((column, (last[1], i)))
                 if tok in first:
                     last = (content, i)

@@ -25,6 +25,10 @@ DENIAL_CUES = frozenset("deny denies denied denying".split())
 BELIEF_VERBS = frozenset("think believe know see saw observe hear feel suspect".split())
 UNSURE_WORDS = frozenset("unknown unsure uncertain unclear undetermined".split())
 SURE_WORDS = frozenset("sure certain known clear know tell".split())
+# Hedges: "MAY HAVE A KNIFE", "MIGHT BE DRUNK", "MAYBE HIGH" report a suspicion, not an
+# observation (the guide's "unknown is not present"); "POSS OD" stays affirmed, as the guide says.
+HEDGE_WORDS = frozenset("may might maybe".split())
+HEDGE_VERBS = frozenset("have has had be been of carry carrying".split())
 PSEUDO_AFTER = {
     "no": frozenset("longer further doubt change answer response contact problem".split()),
     "not": frozenset("only just necessarily until far".split()),
@@ -61,7 +65,7 @@ CUE_SUBJECT_VERB = frozenset(
 # Cues whose scope may run on through a comma-separated list ("NO WEAPONS, DRUGS OR ETOH").
 LIST_CUES = frozenset("no negative without nor deny denies denied denying".split())
 WINDOW, LONG_WINDOW, BACK_WINDOW = 6, 5, 3
-_TRIGGERS = UNSURE_WORDS | NEG_CUES | {"ruled", "rule", "?", "not"}
+_TRIGGERS = UNSURE_WORDS | NEG_CUES | HEDGE_WORDS | {"ruled", "rule", "?", "not"}
 
 
 def mark_scopes(tokens: list[str]) -> list[int]:
@@ -81,6 +85,8 @@ def mark_scopes(tokens: list[str]) -> list[int]:
             _mark_negation(tokens, scopes, i + 1)
         elif tok == "?":
             _mark_back(tokens, scopes, i, UNKNOWN, BACK_WINDOW)
+        elif tok in HEDGE_WORDS:
+            _mark_hedge(tokens, scopes, i, nxt)
     return scopes
 
 
@@ -123,6 +129,16 @@ def _mark_unknown(tokens: list[str], scopes: list[int], i: int) -> None:
         _mark_back(tokens, scopes, i, UNKNOWN, BACK_WINDOW)
     elif nxt not in UNKNOWN_STOPS:
         _mark_forward(tokens, scopes, i + 1, UNKNOWN, 1, HARD_STOPS | UNKNOWN_STOPS)
+
+
+def _mark_hedge(tokens: list[str], scopes: list[int], i: int, nxt: str) -> None:
+    """``may have a gun`` / ``might be drunk``: the few words after the verb are unknown;
+    a bare ``maybe`` covers the next two words (``MAYBE HIGH``)."""
+    stops = HARD_STOPS | UNKNOWN_STOPS
+    if nxt in HEDGE_VERBS:
+        _mark_forward(tokens, scopes, i + 2, UNKNOWN, BACK_WINDOW, stops, lists=False)
+    elif tokens[i] == "maybe":
+        _mark_forward(tokens, scopes, i + 1, UNKNOWN, 2, stops, lists=False)
 
 
 def _mark_forward(

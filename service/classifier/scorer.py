@@ -17,7 +17,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 
-from .cue_lexicon import PATTERN_WINDOW
 from .features import SCOPED_PREFIXES, affirmed_words, word_ngrams
 from .normalize import NoteNormalizer
 from .tokens import BOUNDARY
@@ -199,7 +198,7 @@ class FastScorer:
         ``k`` is ``cue_vec.patterns()[k]``."""
         table: dict[str, tuple[int, int]] = {}
         patterns = self.cue_vec.patterns() if self.cue_vec is not None else []
-        for k, (_, first, second) in enumerate(patterns):
+        for k, (_, first, second, _window) in enumerate(patterns):
             for word in first:
                 a, b = table.get(word, (0, 0))
                 table[word] = (a | 1 << k, b)
@@ -375,8 +374,7 @@ class FastScorer:
             starts |= mark[3][0]
         if not starts or self.cue_vec is None:
             return spots
-        window = PATTERN_WINDOW
-        for k, (column, _, _) in enumerate(self.cue_vec.patterns()):
+        for k, (column, _, _, window) in enumerate(self.cue_vec.patterns()):
             bit = 1 << k
             if not starts & bit:
                 continue  # no first word: this pattern cannot match

@@ -48,7 +48,7 @@ ID_PATTERN = {
     "holdout2": re.compile(r"^hold2-\d{4}$"),
     "holdout3": re.compile(r"^hold3-\d{4}$"),
 }
-CORPUS_ID = re.compile(r"^hw[a-z]-\d{4}$")
+CORPUS_ID = re.compile(r"^hw[a-z]{1,2}-\d{4}$")
 CORPUS_FILES = sorted(CORPUS_DIR.glob("*.jsonl"))
 # An update line: a marker word, or a line that starts with a time ("[14:02:51]", "@2214", a unit "on scene",
 # "1345 counselor met ...", "** 0148 HRS SUPP").

@@ -40,6 +40,19 @@ def scopes_of(normalizer: NoteNormalizer, text: str) -> dict[str, int]:
         ("HASNT SLEPT, DRINKING", "drinking", AFFIRMED),
         ("NO ANSWER AT DOOR, SHOTS HEARD", "shot", AFFIRMED),
         ("NO WEAPONS\nUPDT: HAS A KNIFE", "knife", AFFIRMED),
+        # "?" after a phrase: the few words before it, within the clause
+        ("DRUNK DRIVER? RP FOLLOWING", "drunk", UNKNOWN),
+        ("POSS INTOX DRIVER?", "intoxicated", UNKNOWN),
+        ("HAS A KNIFE, ARMED?", "knife", AFFIRMED),
+        # hedges: a suspicion, not an observation; "possible" stays affirmed (the guide)
+        ("ONE OF THEM MAY HAVE A KNIFE", "knife", UNKNOWN),
+        ("DRIVER MIGHT BE DRUNK", "drunk", UNKNOWN),
+        ("MAYBE HIGH, GIGGLING", "high", UNKNOWN),
+        ("MAYBE HIGH, GIGGLING", "giggling", AFFIRMED),
+        ("idk if he has a gun", "gun", UNKNOWN),
+        ("POSS OD IN BATHROOM", "overdose", AFFIRMED),
+        ("HE MIGHT SHOOT HER, HE HAS A GUN", "gun", AFFIRMED),
+        ("IN MAY HE HAD A GUN", "gun", AFFIRMED),
     ],
 )
 def test_negation_scope(normalizer: NoteNormalizer, text: str, word: str, scope: int) -> None:
@@ -106,3 +119,10 @@ def test_fast_path_tokens_equal_analyze(normalizer: NoteNormalizer) -> None:
     ]
     for text in texts:
         assert normalizer.transform([text])[0] == normalizer.analyze(text).features_text()
+
+
+def test_negated_idioms_read_as_their_meaning(normalizer: NoteNormalizer) -> None:
+    """Phrases a negation cue would hide: the jargon table reads them whole."""
+    assert "suicidal" in normalizer.transform(["SAID NOBODY WILL MISS HIM"])[0]
+    assert "hallucinating" in normalizer.transform(["ARGUING WITH SOMEONE WHO ISNT THERE"])[0]
+    assert "suicidal" in normalizer.transform(["YELLING HE IS GOING TO SHOOT HIMSELF"])[0]
