@@ -66,9 +66,17 @@ def _writer_fold(
     """Train without ``held`` (seed and notes as ``make model``), score ``held``."""
     from dataclasses import replace
 
-    from training.train import DEFAULT_CONFIG, VAL_FRACTION, fit, rethreshold, split, synthetic
+    from training.train import (
+        DEFAULT_CONFIG,
+        DEFAULT_SEED,
+        VAL_FRACTION,
+        fit,
+        rethreshold,
+        split,
+        synthetic,
+    )
 
-    train_set, val_set = split(synthetic(n, 20261126), VAL_FRACTION, 20261126)
+    train_set, val_set = split(synthetic(n, DEFAULT_SEED), VAL_FRACTION, DEFAULT_SEED)
     written = concat(load_labeled(path) for path in corpus if path != held)
     weights = np.concatenate([np.ones(len(train_set)), np.full(len(written), weight)])
     result = fit(
@@ -88,9 +96,12 @@ def by_writer(
     weight: float,
     c: float,
     workers: int = 1,
-    n: int = 15_000,
+    n: int | None = None,
 ) -> dict[str, Any]:
     """Leave one writer out: every corpus file scored by a model trained without it."""
+    from training.train import DEFAULT_N
+
+    n = DEFAULT_N if n is None else n
     from concurrent.futures import ProcessPoolExecutor
 
     args = [(held, corpus, dev, weight, c, n) for held in corpus]

@@ -197,6 +197,7 @@ DEFAULT_CONFIG = FeatureConfig(
     name="word+char+cues+negex", C=3.0, class_weight=None, calibration_cv=2
 )
 DEFAULT_N = 15_000
+DEFAULT_SEED = 20261126  # make model's seed (triage train's --seed default)
 VAL_FRACTION = 0.15
 
 
