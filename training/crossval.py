@@ -14,7 +14,7 @@ recipe does on a writer it has never seen, with far less noise than the 744 dev 
 
     python -m training.crossval --model models/triage-default.skops
     python -m training.crossval --model a.skops --model b.skops --json out.json
-    python -m training.crossval --by-writer --corpus-weight 40 --workers 2   # ~5 min here
+    python -m training.crossval --by-writer --corpus-weight 40 --workers 2   # ~9 min here
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,17 @@ from service.classifier.model import TriageModel
 from service.classifier.pipeline import MODEL_TAGS
 from training.dataio import LabeledNotes, concat, load_labeled
 from training.metrics import summarize
-from training.train import choose_threshold
+from training.train import (
+    DEFAULT_CONFIG,
+    DEFAULT_N,
+    DEFAULT_SEED,
+    VAL_FRACTION,
+    choose_threshold,
+    fit,
+    rethreshold,
+    split,
+    synthetic,
+)
 
 DEV_SETS = [Path("training/devset") / f"{name}.jsonl" for name in ("dev", "dev2", "dev3")]
 
@@ -64,18 +76,6 @@ def _writer_fold(
     held: Path, corpus: Sequence[Path], dev: Sequence[Path], weight: float, c: float, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Train without ``held`` (seed and notes as ``make model``), score ``held``."""
-    from dataclasses import replace
-
-    from training.train import (
-        DEFAULT_CONFIG,
-        DEFAULT_SEED,
-        VAL_FRACTION,
-        fit,
-        rethreshold,
-        split,
-        synthetic,
-    )
-
     train_set, val_set = split(synthetic(n, DEFAULT_SEED), VAL_FRACTION, DEFAULT_SEED)
     written = concat(load_labeled(path) for path in corpus if path != held)
     weights = np.concatenate([np.ones(len(train_set)), np.full(len(written), weight)])
@@ -99,11 +99,7 @@ def by_writer(
     n: int | None = None,
 ) -> dict[str, Any]:
     """Leave one writer out: every corpus file scored by a model trained without it."""
-    from training.train import DEFAULT_N
-
     n = DEFAULT_N if n is None else n
-    from concurrent.futures import ProcessPoolExecutor
-
     args = [(held, corpus, dev, weight, c, n) for held in corpus]
     with ProcessPoolExecutor(max(1, workers)) as pool:
         folds = list(pool.map(_writer_fold, *zip(*args, strict=True)))
@@ -165,7 +161,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main_by_writer(args: argparse.Namespace) -> int:
     """``--by-writer``: print the pooled headline and each writer's macro-F1."""
     from training.pipeline_run import CORPUS_WEIGHT
-    from training.train import DEFAULT_CONFIG
 
     weight = CORPUS_WEIGHT if args.corpus_weight is None else args.corpus_weight
     c = DEFAULT_CONFIG.C if args.C is None else args.C

@@ -230,8 +230,7 @@ def list_deliveries(
     """Deliveries to an endpoint, newest first: status, attempts, last HTTP status or error."""
     with session_scope() as session:
         rows = webhooks.list_deliveries(session, webhook_id, status=delivery_status, limit=limit)
-        items = [DeliveryOut(**webhooks.delivery_view(d, e)) for d, e in rows]
-    return DeliveryList(items=items)
+        return _delivery_list(rows)
 
 
 @router.post(
@@ -249,9 +248,7 @@ def redeliver_deliveries(
     receiver was down longer than the retries lasted; answers the deliveries queued."""
     ids = body.delivery_ids if body is not None else None
     with session_scope(write=True) as session:
-        rows = webhooks.redeliver(session, webhook_id, ids)
-        items = [DeliveryOut(**webhooks.delivery_view(d, e)) for d, e in rows]
-    return DeliveryList(items=items)
+        return _delivery_list(webhooks.redeliver(session, webhook_id, ids))
 
 
 @router.post(
@@ -274,3 +271,8 @@ def rotate_webhook_secret(
         out = _webhook_out(endpoint)
     log.info("webhook_secret_rotated", webhook_id=webhook_id, by=principal.key_id)
     return WebhookCreated(**out, secret=secret)
+
+
+def _delivery_list(rows: list[tuple[Any, Any]]) -> DeliveryList:
+    """Deliveries with their events as the API shows them (read inside the session)."""
+    return DeliveryList(items=[DeliveryOut(**webhooks.delivery_view(d, e)) for d, e in rows])

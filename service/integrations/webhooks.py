@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, Select, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.errors import ServiceError
@@ -226,6 +226,15 @@ def delete_endpoint(session: Session, endpoint_id: str) -> None:
     )
 
 
+def _deliveries(endpoint_id: str) -> Select[WebhookDelivery, WebhookEvent]:
+    """An endpoint's deliveries joined with their events (callers filter and order)."""
+    return (
+        select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+    )
+
+
 def list_deliveries(
     session: Session, endpoint_id: str, *, status: str | None, limit: int
 ) -> list[tuple[WebhookDelivery, WebhookEvent]]:
@@ -233,13 +242,7 @@ def list_deliveries(
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
         raise ServiceError(404, "not_found", f"no webhook endpoint {endpoint_id!r}")
-    query = (
-        select(WebhookDelivery, WebhookEvent)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.endpoint_id == endpoint_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    )
+    query = _deliveries(endpoint_id).order_by(WebhookDelivery.id.desc()).limit(limit)
     if status:
         query = query.where(WebhookDelivery.status == status)
     return [(row[0], row[1]) for row in session.execute(query)]
@@ -253,9 +256,8 @@ def redeliver(
     try. Deliveries that did not fail (delivered, pending, cancelled) are left alone."""
     get_endpoint(session, endpoint_id)
     query = (
-        select(WebhookDelivery, WebhookEvent)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "failed")
+        _deliveries(endpoint_id)
+        .where(WebhookDelivery.status == "failed")
         .order_by(WebhookDelivery.id)
         .with_for_update(of=WebhookDelivery)
     )
