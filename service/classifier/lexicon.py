@@ -96,7 +96,9 @@ TYPO_TARGETS = tuple(
     "firearm firearms handgun handguns pistol shotgun rifle revolver machete knife knives "
     "crowbar hatchet screwdriver brandishing brandished stabbed stabbing gunshot alcohol "
     "drunk marijuana cocaine needles syringe syringes paraphernalia unresponsive voices "
-    "barricaded wrists dementia alzheimers autistic".split()
+    "barricaded wrists dementia alzheimers autistic "
+    # negation and unknown cues: a misspelt "NIETHER INTOXICATED" must still negate
+    "neither without negative unarmed unknown".split()
 )
 
 # Function words and neutral tokens left out of the features (kept in the token stream so that

@@ -100,6 +100,13 @@ def test_typos_in_cue_words_are_restored(normalizer: NoteNormalizer) -> None:
         assert word in doc.split()
 
 
+def test_misspelt_negation_cues_still_negate(normalizer: NoteNormalizer) -> None:
+    doc = normalizer.analyze("NIETHER ONE INTOXICATED. MALE WITOUT A KNIFE. UNKOWN IF ARMED")
+    words = doc.features_text().split()
+    assert {"neg_intoxicated", "neg_knife", "unk_armed"} <= set(words)
+    assert "unharmed" in normalizer.analyze("CHILD FOUND UNHARMED").features_text()
+
+
 def test_english_words_near_cues_are_not_corrected(normalizer: NoteNormalizer) -> None:
     doc = normalizer.analyze("INTERPRETER NEEDED, PRACTICE STARTING, FOREARM").features_text()
     assert "needle" not in doc and "stabbing" not in doc and "firearm" not in doc
