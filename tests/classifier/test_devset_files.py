@@ -20,7 +20,7 @@ import pytest
 
 DEVSET_DIR = Path(__file__).resolve().parents[2] / "training" / "devset"
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "training" / "corpus"
-EVAL_SETS = ("dev", "dev2", "dev3", "holdout", "holdout2", "holdout3")
+EVAL_SETS = ("dev", "dev2", "dev3", "holdout", "holdout2", "holdout3", "holdout4")
 
 TAGS = ("mental_health", "drugs", "weapon")
 REQUIRED = {"id", "narrative", "mental_health", "drugs", "weapon", "kind"}
@@ -39,7 +39,15 @@ DEV_MIN_PER_KIND = {
     "typo": 20,
     "routine_plain": 40,
 }
-MIN_TOTAL = {"dev": 280, "dev2": 140, "dev3": 140, "holdout": 140, "holdout2": 140, "holdout3": 140}
+MIN_TOTAL = {
+    "dev": 280,
+    "dev2": 140,
+    "dev3": 140,
+    "holdout": 140,
+    "holdout2": 140,
+    "holdout3": 140,
+    "holdout4": 140,
+}
 ID_PATTERN = {
     "dev": re.compile(r"^dev-\d{4}$"),
     "dev2": re.compile(r"^dev2-\d{4}$"),
@@ -47,6 +55,7 @@ ID_PATTERN = {
     "holdout": re.compile(r"^hold-\d{4}$"),
     "holdout2": re.compile(r"^hold2-\d{4}$"),
     "holdout3": re.compile(r"^hold3-\d{4}$"),
+    "holdout4": re.compile(r"^hold4-\d{4}$"),
 }
 CORPUS_ID = re.compile(r"^hw[a-z]{1,2}-\d{4}$")
 CORPUS_FILES = sorted(CORPUS_DIR.glob("*.jsonl"))
