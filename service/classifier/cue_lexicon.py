@@ -479,6 +479,13 @@ _WIELD_VERBS = (
     "hitting",
     "striking",
     "smashed",
+    # thrown at someone (label rule 5): the objects below, not furniture or dishes
+    "threw",
+    "thrown",
+    "throwing",
+    "hurled",
+    "hurling",
+    "flung",
 )
 _WIELD_OBJECTS = _WEAPON_NOUNS + (
     "shovel",
@@ -508,6 +515,9 @@ _WIELD_OBJECTS = _WEAPON_NOUNS + (
     "scissor",
     "razor",
     "cleaver",
+    "ashtray",
+    "mug",
+    "stone",
 )
 # Cue words that also name places and businesses ("SMOKING GUN BBQ", "SUICIDE RIDGE RD",
 # "EASTSIDE MENTAL HEALTH CLINIC"), events ("OVERDOSE AWARENESS VIGIL", "NARCAN TRAINING"),

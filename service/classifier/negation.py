@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from itertools import compress
 
-from .tokens import BOUNDARY
+from .tokens import BOUNDARY, SEPARATORS
 
 AFFIRMED, NEGATED, UNKNOWN = 0, 1, 2
 
@@ -64,8 +64,12 @@ CUE_SUBJECT_VERB = frozenset(
 )
 # Cues whose scope may run on through a comma-separated list ("NO WEAPONS, DRUGS OR ETOH").
 LIST_CUES = frozenset("no negative without nor deny denies denied denying".split())
-WINDOW, LONG_WINDOW, BACK_WINDOW = 6, 5, 3
-_TRIGGERS = UNSURE_WORDS | NEG_CUES | HEDGE_WORDS | {"ruled", "rule", "?", "not"}
+# Premise history ("PREM HX: 2019 WPN CALL, 2021 SHOTS INTO BLDG") lists earlier calls at the
+# address, not this incident: its words, up to the end of the line or sentence, are unknown.
+# (A caution flag about a person, "HAZARD: SUBJ CARRIES A KNIFE", is a warning and stays.)
+PREMISE_WORDS = frozenset("prem premise premises location loc addr address".split())
+WINDOW, LONG_WINDOW, BACK_WINDOW, HISTORY_WINDOW = 6, 5, 3, 16
+_TRIGGERS = UNSURE_WORDS | NEG_CUES | HEDGE_WORDS | {"ruled", "rule", "?", "not", "history"}
 
 
 def mark_scopes(tokens: list[str]) -> list[int]:
@@ -87,7 +91,18 @@ def mark_scopes(tokens: list[str]) -> list[int]:
             _mark_back(tokens, scopes, i, UNKNOWN, BACK_WINDOW)
         elif tok in HEDGE_WORDS:
             _mark_hedge(tokens, scopes, i, nxt)
+        elif tok == "history" and i and tokens[i - 1] in PREMISE_WORDS:
+            _mark_history(tokens, scopes, i + 1)
     return scopes
+
+
+def _mark_history(tokens: list[str], scopes: list[int], j: int) -> None:
+    """Premise history: every word up to the end of its line or sentence (commas included)."""
+    end = min(len(tokens), j + HISTORY_WINDOW)
+    while j < end and tokens[j] != BOUNDARY:
+        if tokens[j] not in SEPARATORS:
+            scopes[j] = UNKNOWN
+        j += 1
 
 
 def _clause_end(tokens: list[str], i: int) -> bool:

@@ -32,6 +32,11 @@ def scopes_of(normalizer: NoteNormalizer, text: str) -> dict[str, int]:
         ("NO WEAPONS. SUBJ HAS A KNIFE", "knife", AFFIRMED),
         ("SUBJ IS UNARMED", "armed", NEGATED),
         ("UNK IF ARMED", "armed", UNKNOWN),
+        # premise history is earlier calls at the address, not this incident
+        ("PREM HX: 2019 WPN CALL, 2021 SHOTS INTO BLDG", "shot", UNKNOWN),
+        ("PREMISE HISTORY: 2020 DOM W/ KNIFE. HE HAS A GUN NOW", "knife", UNKNOWN),
+        ("PREMISE HISTORY: 2020 DOM W/ KNIFE. HE HAS A GUN NOW", "gun", AFFIRMED),
+        ("HX OF 5150 HOLDS, OFF MEDS", "hold", AFFIRMED),
         ("UNK WEAPONS", "weapon", UNKNOWN),
         ("UNK MALE WITH A GUN", "gun", AFFIRMED),
         ("RP DOESNT THINK HE HAS A GUN", "gun", NEGATED),
@@ -68,6 +73,13 @@ def test_jargon_codes_are_expanded(normalizer: NoteNormalizer) -> None:
     text = normalizer.analyze("10-96 SUBJ, POSS OD, GSW TO LEG, 5150").features_text()
     for word in ("mental", "overdose", "gunshot", "health"):
         assert word in text.split()
+
+
+def test_gun_slang_and_short_misspellings_are_weapons(normalizer: NoteNormalizer) -> None:
+    text = normalizer.analyze("PULLED A 9 ON HIM. SHOWING A BLICKY. HAS A KNFE").features_text()
+    assert text.split().count("handgun") == 2 and "knife" in text.split()
+    # a bare 9 stays a number: an age, an address, a count
+    assert "handgun" not in normalizer.analyze("HAS A 9 YEAR OLD SON AT 9 ELM").features_text()
 
 
 def test_numbers_in_context_are_not_codes(normalizer: NoteNormalizer) -> None:

@@ -40,6 +40,10 @@ def patterns_in(model: TriageModel, text: str) -> set[str]:
         ("MAN WITH A GUN IN FRONT OF THE STORE", set(), {"weapon_property:gun"}),
         ("HANDGUN STOLEN FROM GLOVEBOX", {"weapon_property:handgun"}, set()),
         ("SUBJ SWINGING A POOL CUE AT PEOPLE", {"weapon_wielded:swinging"}, set()),
+        # thrown at someone (label rule 5) is wielded; dishes across a room are not
+        ("DRUNK NEIGHBOR THREW A BOTTLE AT HER KIDS", {"weapon_wielded:threw"}, set()),
+        ("THREW AN ASHTRAY AT THE CLERK", {"weapon_wielded:threw"}, set()),
+        ("HE THREW DISHES ACROSS THE KITCHEN", set(), {"weapon_wielded:threw"}),
     ],
 )
 def test_pattern_windows(
