@@ -15,6 +15,7 @@ recipe does on a writer it has never seen, with far less noise than the 744 dev 
     python -m training.crossval --model models/triage-default.skops
     python -m training.crossval --model a.skops --model b.skops --json out.json
     python -m training.crossval --by-writer --corpus-weight 40 --workers 2   # ~9 min here
+    python -m training.crossval --by-writer --json lowo.json   # "errors": every misread note
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def cross_set(model: TriageModel, sets: Sequence[LabeledNotes]) -> dict[str, Any
 
 def _writer_fold(
     held: Path, corpus: Sequence[Path], dev: Sequence[Path], weight: float, c: float, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], LabeledNotes]:
     """Train without ``held`` (seed and notes as ``make model``), score ``held``."""
     train_set, val_set = split(synthetic(n, DEFAULT_SEED), VAL_FRACTION, DEFAULT_SEED)
     written = concat(load_labeled(path) for path in corpus if path != held)
@@ -86,7 +87,23 @@ def _writer_fold(
     notes = load_labeled(held)
     probs = model.probabilities(notes.texts)
     chosen = np.array([model.thresholds[tag] for tag in MODEL_TAGS])
-    return notes.labels, (probs >= chosen).astype(int), probs, notes.kinds
+    return notes.labels, (probs >= chosen).astype(int), probs, notes.kinds, notes
+
+
+def _errors(notes: LabeledNotes, truth: np.ndarray, pred: np.ndarray, probs: np.ndarray) -> list:
+    """The notes a fold got wrong, with truth, prediction and probabilities per tag."""
+    wrong = np.flatnonzero((truth != pred).any(axis=1))
+    return [
+        {
+            "id": notes.ids[i],
+            "kind": notes.kinds[i],
+            "truth": dict(zip(MODEL_TAGS, truth[i].tolist(), strict=True)),
+            "pred": dict(zip(MODEL_TAGS, pred[i].tolist(), strict=True)),
+            "probs": dict(zip(MODEL_TAGS, probs[i].round(3).tolist(), strict=True)),
+            "narrative": notes.texts[i],
+        }
+        for i in wrong
+    ]
 
 
 def by_writer(
@@ -109,7 +126,8 @@ def by_writer(
         path.stem: round(summarize(f[0], f[1], None, f[3]).macro_f1, 3)
         for path, f in zip(corpus, folds, strict=True)
     }
-    return {"summary": summary.as_dict(), "macro_f1_per_writer": per_writer}
+    errors = [e for f in folds for e in _errors(f[4], f[0], f[1], f[2])]
+    return {"summary": summary.as_dict(), "macro_f1_per_writer": per_writer, "errors": errors}
 
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,10 @@ def test_by_writer_scores_each_writer_with_a_model_trained_without_it(
     result = by_writer(corpus, [dev], weight=10.0, c=3.0, n=400)
     assert result["summary"]["n"] == 120
     assert set(result["macro_f1_per_writer"]) == {"written-a", "written-b", "written-c"}
+    # every misread note is listed, with what it should have been and what it got
+    wrong = [e for e in result["errors"] if e["truth"] != e["pred"]]
+    assert wrong == result["errors"]
+    assert 1 - len(wrong) / 120 == pytest.approx(result["summary"]["exact_match"])
     # The fold that leaves a writer out reads that writer's file once: to score it.
     import training.crossval as crossval
 
@@ -74,7 +78,7 @@ def test_by_writer_scores_each_writer_with_a_model_trained_without_it(
         return load_labeled(path, *args, **kwargs)
 
     monkeypatch.setattr(crossval, "load_labeled", spy)
-    truth, pred, _probs, kinds = _writer_fold(corpus[0], corpus, [dev], 10.0, 3.0, 400)
-    assert len(truth) == len(pred) == len(kinds) == 40
+    truth, pred, _probs, kinds, notes = _writer_fold(corpus[0], corpus, [dev], 10.0, 3.0, 400)
+    assert len(truth) == len(pred) == len(kinds) == len(notes) == 40
     assert read.count(corpus[0]) == 1 and read[-1] == corpus[0]
     assert read.count(corpus[1]) == read.count(corpus[2]) == 1
