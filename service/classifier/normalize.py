@@ -34,6 +34,18 @@ from .typos import TypoCorrector
 
 SCOPE_PREFIX = {NEGATED: "neg_", 2: "unk_"}
 SKIP = "_"  # a stop word's place in the feature string
+# "MALE WITH A GUN", "HAS A KNIFE": a person holding a weapon, the guide's plainest weapon
+# statement; "WILL GET HIS GUN": access plus threat, which the guide counts too. "with", "has"
+# and "had" are stop words, so without this the note reads only "gun", a word that stands as
+# often in a stolen-gun report or a gun store's name. The possession or obtaining word before
+# an affirmed weapon noun (at most three words before it, within the clause) becomes the
+# feature ``HELD``.
+HELD = "w_held"
+HELD_NOUNS = frozenset(
+    "gun handgun pistol rifle shotgun revolver firearm knife sword machete hatchet axe "
+    "weapon crossbow".split()
+)
+POSSESSION = frozenset("with has have had having get getting grab grabbing fetch".split())
 
 
 @dataclass
@@ -71,7 +83,23 @@ def feature_tokens(tokens: list[str], scopes: list[int]) -> list[str]:
             tok = tokens[i]
             if tok not in special:
                 out[i] = prefix[scopes[i]] + tok
+    if not HELD_NOUNS.isdisjoint(tokens):
+        _mark_held(tokens, scopes, out)
     return out
+
+
+def _mark_held(tokens: list[str], scopes: list[int], out: list[str]) -> None:
+    """Put ``HELD`` in place of the possession word before each affirmed weapon noun."""
+    for i in compress(range(len(tokens)), map(HELD_NOUNS.__contains__, tokens)):
+        if scopes[i]:
+            continue
+        for j in range(i - 1, max(-1, i - 4), -1):
+            tok = tokens[j]
+            if tok in POSSESSION:
+                out[j] = HELD
+                break
+            if tok in SEPARATORS or tok in HELD_NOUNS:
+                break
 
 
 _SPECIAL = {**dict.fromkeys(lexicon.STOPWORDS, SKIP), **dict.fromkeys(SEPARATORS, BOUNDARY)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.classifier.negation import AFFIRMED, NEGATED, UNKNOWN
-from service.classifier.normalize import NoteNormalizer
+from service.classifier.normalize import HELD, NoteNormalizer
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,17 @@ def test_gun_slang_and_short_misspellings_are_weapons(normalizer: NoteNormalizer
     assert text.split().count("handgun") == 2 and "knife" in text.split()
     # a bare 9 stays a number: an age, an address, a count
     assert "handgun" not in normalizer.analyze("HAS A 9 YEAR OLD SON AT 9 ELM").features_text()
+
+
+def test_a_person_holding_a_weapon_is_one_feature(normalizer: NoteNormalizer) -> None:
+    def words(text: str) -> list[str]:
+        return normalizer.analyze(text).features_text().split()
+
+    assert words("MALE WITH A GUN") == ["_", HELD, "_", "gun"]
+    assert HELD in words("SUBJ HAS A BIG KITCHEN KNIFE") and HELD in words("W/M W/ KNIFE")
+    # not when the weapon is negated or unknown, nor across a clause
+    for text in ("NO ONE HAS A GUN", "UNK IF HE HAS A GUN", "SITTING WITH HIS DOG, GUN SHOW"):
+        assert HELD not in words(text), text
 
 
 def test_numbers_in_context_are_not_codes(normalizer: NoteNormalizer) -> None:
