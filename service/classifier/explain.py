@@ -14,6 +14,7 @@ from operator import mul, not_, or_
 
 import numpy as np
 
+from . import lexicon
 from .features import SKIP
 from .negation import AFFIRMED
 from .normalize import NormalizedNote
@@ -148,8 +149,10 @@ def evidence_phrases(
         return []
     first = last = found[0]
     total = 0.0 + scores[first]
+    stop = lexicon.STOPWORDS
     for i in found[1:]:
-        if i == last + 1:
+        # adjacent, or one or two function words apart: "WITH A GUN", "HAS HIS KNIFE"
+        if i == last + 1 or (i <= last + 3 and all(t in stop for t in tokens[last + 1 : i])):
             total += scores[i]
         else:
             phrases.append((total, first, last))
