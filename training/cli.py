@@ -21,7 +21,7 @@ DEV = DEVSET / "dev.jsonl"
 HOLDOUT = DEVSET / "holdout.jsonl"
 # Model-selection sets (thresholds, error analysis) and reporting-only sets, by file name.
 DEV_SETS = [DEV, DEVSET / "dev2.jsonl", DEVSET / "dev3.jsonl"]
-HOLDOUT_SETS = [HOLDOUT, DEVSET / "holdout2.jsonl", DEVSET / "holdout3.jsonl"]
+HOLDOUT_SETS = [HOLDOUT, *(DEVSET / f"holdout{k}.jsonl" for k in (2, 3, 4))]
 CORPUS_DIR = Path("training/corpus")
 DEFAULT_OUT = Path("models/triage-default.skops")
 

@@ -14,7 +14,7 @@ recipe does on a writer it has never seen, with far less noise than the 744 dev 
 
     python -m training.crossval --model models/triage-default.skops
     python -m training.crossval --model a.skops --model b.skops --json out.json
-    python -m training.crossval --by-writer --corpus-weight 40 --workers 2   # ~9 min here
+    python -m training.crossval --by-writer --corpus-weight 40 --workers 2   # ~15 min, 36 writers
     python -m training.crossval --by-writer --json lowo.json   # "errors": every misread note
 """
 

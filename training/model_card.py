@@ -15,15 +15,15 @@ NOT_FOR = [
     "Notes in languages other than English, or text that is not a dispatch note.",
 ]
 LIMITS = [
-    "Trained on generated notes plus about 4,200 hand-written ones (training/corpus); no public "
-    "dispatch dataset with a clear license exists, and real agency notes will differ. Retrain "
-    "on the agency's own labeled notes.",
+    "Trained on generated notes plus {hand_written} hand-written ones ({writers} files, one "
+    "writer each, training/corpus); no public dispatch dataset with a clear license exists, and "
+    "real agency notes will differ. Retrain on the agency's own labeled notes.",
     "A bag of words and character n-grams: no syntax, so a cue retracted in a later update "
     "('the knife was a comb') is only partly understood.",
     "Negation is rule based (NegEx style) within a clause; unusual phrasings escape it.",
     "Code meanings come from the jargon table: an agency must load its own table.",
-    "The hand-written dev and holdout sets (five files, four writers) are small and invented; "
-    "their figures are estimates, not guarantees. Thresholds were chosen on the dev sets.",
+    "The hand-written evaluation sets ({eval_sets}) are small and invented; their figures are "
+    "estimates, not guarantees. Thresholds were chosen on the dev sets.",
     "The label is the state at the end of the note; an update that rules a cue out in words the "
     "model has not seen ('it was a comb on camera') can leave the earlier cue standing.",
 ]
@@ -45,9 +45,21 @@ def build_card(meta: dict[str, Any]) -> dict[str, Any]:
         "uncertain_bands": meta.get("uncertain_bands"),
         "metrics": meta.get("metrics", {}),
         "fairness": meta.get("fairness"),
-        "limits": LIMITS,
+        "limits": _limits(meta),
         "libraries": meta.get("libraries"),
     }
+
+
+def _limits(meta: dict[str, Any]) -> list[str]:
+    """``LIMITS`` with this artifact's own data counts filled in."""
+    written = meta.get("hand_written") or {}
+    sets = [name for name in meta.get("metrics", {}) if name != "synthetic_test"]
+    facts = {
+        "hand_written": f"{written.get('n_notes', 0):,}",
+        "writers": len(written.get("files", [])),
+        "eval_sets": ", ".join(sets) or "none given",
+    }
+    return [item.format(**facts) for item in LIMITS]
 
 
 def render_card(card: dict[str, Any]) -> str:

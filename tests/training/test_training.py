@@ -180,3 +180,16 @@ def test_train_command_versions_the_model_by_name_with_the_default_corpus_weight
     model = load_model(out)
     assert model.version.startswith("springfield-") and model.metadata["name"] == "springfield"
     assert model.metadata["hand_written"]["weight"] == CORPUS_WEIGHT == 40.0
+
+
+def test_model_card_limits_name_the_artifacts_own_data() -> None:
+    from training.model_card import build_card
+
+    meta = {
+        "hand_written": {"n_notes": 10935, "files": ["a.jsonl", "b.jsonl"], "weight": 40.0},
+        "metrics": {"synthetic_test": {}, "dev": {}, "holdout4": {}},
+    }
+    limits = " ".join(build_card(meta)["limits"])
+    assert "10,935 hand-written ones (2 files" in limits
+    assert "evaluation sets (dev, holdout4)" in limits
+    assert "{" not in limits
