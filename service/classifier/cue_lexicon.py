@@ -406,7 +406,7 @@ CUE_GROUPS: dict[str, tuple[str, ...]] = {
 # usually property (a stolen handgun, knives for sale); an object after a wielding verb is
 # usually a weapon, whatever the object ("SWINGING A POOL CUE").
 PATTERN_WINDOW = 4
-_WEAPON_NOUNS = (
+WEAPON_NOUNS = (
     "gun",
     "handgun",
     "pistol",
@@ -487,7 +487,7 @@ _WIELD_VERBS = (
     "hurling",
     "flung",
 )
-_WIELD_OBJECTS = _WEAPON_NOUNS + (
+_WIELD_OBJECTS = WEAPON_NOUNS + (
     "shovel",
     "pipe",
     "stick",
@@ -680,8 +680,8 @@ _WORK_WORDS = (
     "carving",
 )
 PATTERNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "weapon_property": (_WEAPON_NOUNS, _PROPERTY_WORDS),
-    "property_weapon": (_PROPERTY_WORDS, _WEAPON_NOUNS),
+    "weapon_property": (WEAPON_NOUNS, _PROPERTY_WORDS),
+    "property_weapon": (_PROPERTY_WORDS, WEAPON_NOUNS),
     "weapon_wielded": (_WIELD_VERBS, _WIELD_OBJECTS),
     "cue_in_name": (_NAME_CUES, _PLACE_WORDS),
     "cue_event": (_EVENT_CUES, _EVENT_WORDS),

@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import lexicon
+from .cue_lexicon import WEAPON_NOUNS
 from .engine import Engine, compound_keys
 from .jargon import JargonEntry, entries_from_rows, jargon_rows, load_jargon
 from .negation import NEGATED
@@ -41,10 +42,8 @@ SKIP = "_"  # a stop word's place in the feature string
 # an affirmed weapon noun (at most three words before it, within the clause) becomes the
 # feature ``HELD``.
 HELD = "w_held"
-HELD_NOUNS = frozenset(
-    "gun handgun pistol rifle shotgun revolver firearm knife sword machete hatchet axe "
-    "weapon crossbow".split()
-)
+# (the clause patterns' weapon nouns, less ammunition and bats: "HAS A BAT IN THE ATTIC")
+HELD_NOUNS = frozenset(WEAPON_NOUNS) - {"ammunition", "ammo", "bat", "blade"}
 POSSESSION = frozenset("with has have had having get getting grab grabbing fetch".split())
 
 
