@@ -75,8 +75,9 @@ def cross_set(model: TriageModel, sets: Sequence[LabeledNotes]) -> dict[str, Any
 
 def _writer_fold(
     held: Path, corpus: Sequence[Path], dev: Sequence[Path], weight: float, c: float, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], LabeledNotes]:
-    """Train without ``held`` (seed and notes as ``make model``), score ``held``."""
+) -> tuple[LabeledNotes, np.ndarray, np.ndarray]:
+    """Train without ``held`` (seed and notes as ``make model``), score ``held``: its notes
+    (with their labels and kinds), the predictions and the probabilities."""
     train_set, val_set = split(synthetic(n, DEFAULT_SEED), VAL_FRACTION, DEFAULT_SEED)
     written = concat(load_labeled(path) for path in corpus if path != held)
     weights = np.concatenate([np.ones(len(train_set)), np.full(len(written), weight)])
@@ -87,11 +88,12 @@ def _writer_fold(
     notes = load_labeled(held)
     probs = model.probabilities(notes.texts)
     chosen = np.array([model.thresholds[tag] for tag in MODEL_TAGS])
-    return notes.labels, (probs >= chosen).astype(int), probs, notes.kinds, notes
+    return notes, (probs >= chosen).astype(int), probs
 
 
-def _errors(notes: LabeledNotes, truth: np.ndarray, pred: np.ndarray, probs: np.ndarray) -> list:
+def _errors(notes: LabeledNotes, pred: np.ndarray, probs: np.ndarray) -> list[dict[str, Any]]:
     """The notes a fold got wrong, with truth, prediction and probabilities per tag."""
+    truth = notes.labels
     wrong = np.flatnonzero((truth != pred).any(axis=1))
     return [
         {
@@ -120,13 +122,15 @@ def by_writer(
     args = [(held, corpus, dev, weight, c, n) for held in corpus]
     with ProcessPoolExecutor(max(1, workers)) as pool:
         folds = list(pool.map(_writer_fold, *zip(*args, strict=True)))
-    truth, pred, probs = (np.vstack([fold[k] for fold in folds]) for k in range(3))
-    summary = summarize(truth, pred, probs, [kind for fold in folds for kind in fold[3]])
+    truth = np.vstack([notes.labels for notes, _, _ in folds])
+    pred = np.vstack([fold_pred for _, fold_pred, _ in folds])
+    probs = np.vstack([fold_probs for _, _, fold_probs in folds])
+    summary = summarize(truth, pred, probs, [kind for notes, _, _ in folds for kind in notes.kinds])
     per_writer = {
-        path.stem: round(summarize(f[0], f[1], None, f[3]).macro_f1, 3)
-        for path, f in zip(corpus, folds, strict=True)
+        path.stem: round(summarize(notes.labels, fold_pred, None, notes.kinds).macro_f1, 3)
+        for path, (notes, fold_pred, _) in zip(corpus, folds, strict=True)
     }
-    errors = [e for f in folds for e in _errors(f[4], f[0], f[1], f[2])]
+    errors = [e for fold in folds for e in _errors(*fold)]
     return {"summary": summary.as_dict(), "macro_f1_per_writer": per_writer, "errors": errors}
 
 

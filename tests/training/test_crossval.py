@@ -78,7 +78,7 @@ def test_by_writer_scores_each_writer_with_a_model_trained_without_it(
         return load_labeled(path, *args, **kwargs)
 
     monkeypatch.setattr(crossval, "load_labeled", spy)
-    truth, pred, _probs, kinds, notes = _writer_fold(corpus[0], corpus, [dev], 10.0, 3.0, 400)
-    assert len(truth) == len(pred) == len(kinds) == len(notes) == 40
+    notes, pred, probs = _writer_fold(corpus[0], corpus, [dev], 10.0, 3.0, 400)
+    assert len(notes.labels) == len(pred) == len(probs) == len(notes.kinds) == len(notes) == 40
     assert read.count(corpus[0]) == 1 and read[-1] == corpus[0]
     assert read.count(corpus[1]) == read.count(corpus[2]) == 1
